@@ -1,0 +1,20 @@
+"""The ``yrdx`` command line: the composition root that wires the components together."""
+
+from __future__ import annotations
+
+import typer
+
+from yrdx.commands import contracts
+
+app = typer.Typer(
+    name="yrdx",
+    help="Yangtze River Delta cross-region credit exchange.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(contracts.app, name="contracts")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``yrdx`` CLI, one module per command group."""
