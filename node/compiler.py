@@ -44,7 +44,15 @@ SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 10_000},
     "metadata": {"bytecodeHash": "none", "appendCBOR": False},
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers"]}
+        "*": {
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+                "evm.methodIdentifiers",
+            ]
+        }
     },
 }
 
@@ -149,14 +157,13 @@ def compile_contracts(compiler: Compiler | None = None) -> dict[str, dict[str, A
             "abi": out["abi"],
             "bytecode": "0x" + out["evm"]["bytecode"]["object"],
             "deployedBytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
+            "immutableReferences": out["evm"]["deployedBytecode"].get("immutableReferences", {}),
             "methodIdentifiers": out["evm"]["methodIdentifiers"],
         }
     artifacts["build-info.json"] = {
         "compiler": {"version": version, "settings": SETTINGS},
         "sources": {unit: {"sha256": _sha256(src["content"])} for unit, src in source_input["sources"].items()},
-        "artifacts": {
-            name: {"sha256": _sha256(_dump(artifacts[f"{name}.json"]))} for name in CONTRACTS
-        },
+        "artifacts": {name: {"sha256": _sha256(_dump(artifacts[f"{name}.json"]))} for name in CONTRACTS},
     }
     return artifacts
 

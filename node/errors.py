@@ -1,14 +1,14 @@
 """Errors of the ledger layer.
 
-    LedgerError                     root: anything that went wrong talking to the ledger
-    ├── CompileError                the contracts could not be compiled
-    ├── ArtifactError               a compiled artifact is missing or malformed
-    ├── ConfigError                 a setting or key store is unusable
-    ├── RpcUnavailable              the JSON-RPC endpoint cannot be reached (after retries)
-    ├── TransactionFailed           a transaction was mined but failed, or could not be sent
-    │   └── ContractRevert          it reverted; carries the decoded custom error
-    ├── DeploymentError             a deployment is missing, foreign or does not match
-    └── ProofError                  a Merkle proof or tree argument does not verify
+LedgerError                     root: anything that went wrong talking to the ledger
+├── CompileError                the contracts could not be compiled
+├── ArtifactError               a compiled artifact is missing or malformed
+├── ConfigError                 a setting or key store is unusable
+├── RpcUnavailable              the JSON-RPC endpoint cannot be reached (after retries)
+├── TransactionFailed           a transaction was mined but failed, or could not be sent
+│   └── ContractRevert          it reverted; carries the decoded custom error
+├── DeploymentError             a deployment is missing, foreign or does not match
+└── ProofError                  a Merkle proof or tree argument does not verify
 """
 
 from __future__ import annotations

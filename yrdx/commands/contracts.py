@@ -23,7 +23,9 @@ def build(
             stale = compiler.check(compiler=found)
             if stale:
                 for name in stale:
-                    typer.echo(f"stale artifact: {name} (contracts/artifacts/{name}.json differs from a fresh build)", err=True)
+                    typer.echo(
+                        f"stale artifact: {name} (contracts/artifacts/{name}.json differs from a fresh build)", err=True
+                    )
                 typer.echo("run `yrdx contracts build` and commit contracts/artifacts", err=True)
                 raise typer.Exit(1)
             typer.echo(f"artifacts are fresh ({found.kind} solc {found.version})")
