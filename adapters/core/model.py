@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 from adapters.core.provinces import Province
 
@@ -46,7 +46,7 @@ class EntryStatus(IntEnum):
         return self in (EntryStatus.PUBLISHED, EntryStatus.DISPUTED, EntryStatus.AMENDED)
 
 
-class SubjectKind(str, Enum):
+class SubjectKind(StrEnum):
     """The kinds of credit subject of the public credit platforms."""
 
     LEGAL_PERSON = "legal_person"  # 法人

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Province(str, Enum):
+class Province(StrEnum):
     """A member province, by its short name as used in commands and URLs."""
 
     SH = "sh"
