@@ -1,0 +1,279 @@
+"""What every dialect shares: reader results, table-driven row codecs, file handling.
+
+A dialect reads a file as a stream of *rows* (a mapping of its own field names to values as
+found) and turns each row into a record through a ``RowCodec``: one ``Column`` per model field,
+saying the dialect's name for it and how to decode and encode its value. Writers run the same
+table backwards, so ``read(write(x)) == x`` holds column by column.
+
+Reader contract (all four dialects): a generator that yields, for every record in the file, in
+file order, either ``Parsed(record, location)`` or ``Refusal(source, location, field, reason,
+raw)``; a bad record never stops it. ``DialectError`` is raised only when the file as a whole
+cannot be read (wrong encoding, truncated, not this dialect), possibly after records have
+been yielded: consume a file to its end before acting on it as a whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Generic, Literal, TypeVar
+
+from adapters.core.errors import DialectError, RecordInvalid
+from adapters.core.model import (
+    CHINA_TZ,
+    EvaluationResult,
+    ListEntry,
+    SourceEntry,
+    SourceEvaluation,
+)
+from adapters.core.provinces import Province
+from adapters.core.validate import RecordValidator
+
+Source = str | os.PathLike[str] | IO[bytes]
+ExportKind = Literal["entries", "evaluations"]
+R = TypeVar("R", SourceEntry, SourceEvaluation)
+
+ENTRY_FIELDS: tuple[str, ...] = tuple(ListEntry.__dataclass_fields__)
+EVALUATION_FIELDS: tuple[str, ...] = tuple(EvaluationResult.__dataclass_fields__)
+_RAW_LIMIT = 200
+_ABSENT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[R]):
+    """A record read and validated, with where it was found (``line 12``, ``rows[3]``)."""
+
+    record: R
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A record refused: where, which model field (``record`` for the whole), why, as found."""
+
+    source: str
+    location: str
+    field: str
+    reason: str
+    raw: str | None
+
+    def error(self) -> RecordInvalid:
+        return RecordInvalid(self.field, self.reason, raw=self.raw, source=self.source, location=self.location)
+
+    def __str__(self) -> str:
+        return self.error().render()
+
+
+Decoder = Callable[[Any], Any]
+Encoder = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One model field in a dialect: its native name, decoder (raises ``ValueError`` with the
+    reason) and encoder. An ``optional`` column may be absent, null or empty: the field then
+    keeps its default (only ``province``, which defaults to the dialect's own)."""
+
+    field: str
+    native: str
+    decode: Decoder
+    encode: Encoder
+    optional: bool = False
+
+
+class RowCodec:
+    """Turns rows into validated source records and back."""
+
+    def __init__(self, kind: ExportKind, columns: Iterable[Column]) -> None:
+        self.kind = kind
+        self.columns = tuple(columns)
+        self.natives = frozenset(c.native for c in self.columns)
+        self.field_names = {c.field: c.native for c in self.columns}
+        expected = (ENTRY_FIELDS if kind == "entries" else EVALUATION_FIELDS) + (
+            ("status", "updated_at") if kind == "entries" else ("revoked", "updated_at")
+        )
+        missing = set(expected) - {*self.field_names, "province"}
+        if missing or set(self.field_names) - {*expected, "province"}:
+            raise ValueError(f"codec columns do not match the {kind} model: {sorted(missing)}")
+
+    def decode(self, row: Mapping[str, Any], validator: RecordValidator, own: Province) -> Any:
+        """The validated ``SourceEntry``/``SourceEvaluation`` of ``row``; raises RecordInvalid."""
+        if len(row) > len(self.natives) or not self.natives.issuperset(row):
+            unknown = sorted(k for k in row if k not in self.natives)
+            if unknown:
+                raise RecordInvalid("record", f"unknown field {unknown[0]!r}")
+        values: dict[str, Any] = {"province": own}
+        for column in self.columns:
+            native = column.native
+            raw = row.get(native, _ABSENT)
+            if column.optional and (raw is _ABSENT or raw is None or raw == ""):
+                continue
+            if raw is _ABSENT:
+                raise RecordInvalid(column.field, f"missing ({native})")
+            try:
+                values[column.field] = column.decode(raw)
+            except (ValueError, TypeError) as exc:
+                raise RecordInvalid(column.field, f"{native}: {exc}", raw=raw) from None
+        if self.kind == "entries":
+            entry = ListEntry(**{f: values[f] for f in ENTRY_FIELDS})
+            return validator.source_entry(SourceEntry(entry, values["status"], values["updated_at"]))
+        result = EvaluationResult(**{f: values[f] for f in EVALUATION_FIELDS})
+        return validator.source_evaluation(SourceEvaluation(result, values["revoked"], values["updated_at"]))
+
+    def encode(self, record: SourceEntry | SourceEvaluation) -> dict[str, Any]:
+        """The row of ``record`` (any province: synced-in copies carry their province)."""
+        if isinstance(record, SourceEntry):
+            inner: Any = record.entry
+            extra = {"status": record.status, "updated_at": record.updated_at}
+        else:
+            inner = record.result
+            extra = {"revoked": record.revoked, "updated_at": record.updated_at}
+        row: dict[str, Any] = {}
+        for column in self.columns:
+            value = extra[column.field] if column.field in extra else getattr(inner, column.field)
+            row[column.native] = column.encode(value)
+        return row
+
+
+class Dialect(ABC):
+    """A province platform's export format: reader and writer for entries and evaluations."""
+
+    province: Province
+    extension: str
+    entry_codec: RowCodec
+    evaluation_codec: RowCodec
+
+    def read_entries(self, source: Source) -> Iterator[Parsed[SourceEntry] | Refusal]:
+        """Stream the list entries of ``source`` (see the module docstring)."""
+        return self._read("entries", source)
+
+    def read_evaluations(self, source: Source) -> Iterator[Parsed[SourceEvaluation] | Refusal]:
+        """Stream the evaluation results of ``source``."""
+        return self._read("evaluations", source)
+
+    def write_entries(self, entries: Iterable[SourceEntry], dest: Source) -> int:
+        """Write ``entries`` (any province) to ``dest``; returns the number written."""
+        return self.write_rows("entries", map(self.entry_codec.encode, entries), dest)
+
+    def write_evaluations(self, results: Iterable[SourceEvaluation], dest: Source) -> int:
+        return self.write_rows("evaluations", map(self.evaluation_codec.encode, results), dest)
+
+    def codec(self, kind: ExportKind) -> RowCodec:
+        return self.entry_codec if kind == "entries" else self.evaluation_codec
+
+    def write_rows(self, kind: ExportKind, rows: Iterable[Mapping[str, Any]], dest: Source) -> int:
+        """Write native rows; a path is written to a temporary sibling, then renamed."""
+        if isinstance(dest, str | os.PathLike):
+            path = Path(dest)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as stream:
+                    count = self._write_rows(kind, rows, stream)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            return count
+        return self._write_rows(kind, rows, dest)
+
+    def _read(self, kind: ExportKind, source: Source) -> Iterator[Any]:
+        name = source_name(source)
+        codec = self.codec(kind)
+        validator = RecordValidator()
+        own = self.province
+        with _opened(source, name) as stream:
+            for location, row in self._rows(kind, stream, name):
+                if isinstance(row, RecordInvalid):
+                    yield Refusal(name, location, row.field, row.reason, _raw(row.raw))
+                    continue
+                try:
+                    yield Parsed(codec.decode(row, validator, own), location)
+                except RecordInvalid as exc:
+                    yield Refusal(name, location, exc.field, exc.reason, _raw(exc.raw))
+
+    @abstractmethod
+    def _rows(
+        self, kind: ExportKind, stream: IO[bytes], name: str
+    ) -> Iterator[tuple[str, Mapping[str, Any] | RecordInvalid]]:
+        """Native rows with their locations; a row broken beyond decoding as RecordInvalid."""
+
+    @abstractmethod
+    def _write_rows(self, kind: ExportKind, rows: Iterable[Mapping[str, Any]], stream: IO[bytes]) -> int:
+        """Serialise native rows to ``stream``."""
+
+
+def source_name(source: Source) -> str:
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    return str(getattr(source, "name", "<stream>"))
+
+
+@contextlib.contextmanager
+def _opened(source: Source, name: str) -> Iterator[IO[bytes]]:
+    if isinstance(source, str | os.PathLike):
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise DialectError(name, f"cannot open: {exc.strerror}") from None
+        with stream:
+            yield stream
+    else:
+        yield source
+
+
+def _raw(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _RAW_LIMIT else text[:_RAW_LIMIT] + "…"
+
+
+# --- value codecs shared by the dialects -------------------------------------------------
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value
+
+
+def lookup(table: Mapping[Any, Any], what: str) -> tuple[Decoder, Encoder]:
+    """Decoder and encoder for an enumeration coded by ``table`` (native value -> member)."""
+    reverse = {member: native for native, member in table.items()}
+    choices = "/".join(str(k) for k in table)
+
+    def decode(value: Any) -> Any:
+        try:
+            return table[value]
+        except (KeyError, TypeError):
+            raise ValueError(f"unknown {what}; expected one of {choices}") from None
+
+    return decode, reverse.__getitem__
+
+
+def date_of_day(year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError("not a calendar date") from None
+
+
+def china_datetime(year: int, month: int, day: int, hour: int, minute: int, second: int) -> dt.datetime:
+    try:
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=CHINA_TZ)
+    except ValueError:
+        raise ValueError("not a valid date and time") from None
+
+
+def to_china(value: dt.datetime) -> dt.datetime:
+    """``value`` in China time (naive values are taken as China time)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=CHINA_TZ)
+    return value.astimezone(CHINA_TZ)
