@@ -256,4 +256,3 @@ def _fetch_page(client: httpx.Client, url: str, params: dict[str, str | int]) ->
     return body["items"], next_cursor
 
 
-DIALECT = ShanghaiDialect()
