@@ -1,0 +1,838 @@
+"""Realistic synthetic exports for development, tests and benchmarks (never real data).
+
+``Synthesizer`` makes valid records for one province, deterministically from a seed:
+USCCs with the province's region codes and correct GB 11714 / GB 32100-2015 check
+characters, resident identity numbers with address codes that existed in the birth year and
+ISO 7064 MOD 11-2 check digits, Chinese names, reasons and legal bases per domain, and
+authorities that recur as on a real platform. ``generate`` streams a whole export in a
+province's dialect with a share of invalid records of every class in ``INVALID_CLASSES``;
+``generate_deltas`` reads an earlier export and writes a later one: amendments, objections
+opened and resolved, credit repair (black list only), expiry, revocation and new records.
+Memory stays bounded: records are made, corrupted and written one at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any, Literal
+
+from adapters.core.grades import SCHEME_OF_PROVINCE
+from adapters.core.model import (
+    CHINA_TZ,
+    RECOGNITION_DOMAINS,
+    Domain,
+    EntryStatus,
+    EvaluationResult,
+    ListEntry,
+    ListType,
+    SourceEntry,
+    SourceEvaluation,
+    SubjectKind,
+)
+from adapters.core.provinces import Province
+
+ExportKind = Literal["entries", "evaluations"]
+AS_OF = dt.date(2026, 6, 30)
+
+# County-level codes (GB/T 2260) in use since 1990 or earlier, with the city they belong to.
+REGIONS: dict[Province, tuple[tuple[str, str], ...]] = {
+    Province.SH: (
+        ("310101", "上海"),
+        ("310104", "上海"),
+        ("310105", "上海"),
+        ("310106", "上海"),
+        ("310107", "上海"),
+        ("310109", "上海"),
+        ("310110", "上海"),
+        ("310112", "上海"),
+        ("310113", "上海"),
+    ),
+    Province.JS: (
+        ("320102", "南京"),
+        ("320104", "南京"),
+        ("320105", "南京"),
+        ("320106", "南京"),
+        ("320113", "南京"),
+        ("320281", "江阴"),
+        ("320282", "宜兴"),
+        ("320302", "徐州"),
+        ("320402", "常州"),
+        ("320581", "常熟"),
+        ("320582", "张家港"),
+        ("320583", "昆山"),
+        ("320681", "启东"),
+        ("320706", "连云港"),
+        ("321002", "扬州"),
+        ("321181", "丹阳"),
+    ),
+    Province.ZJ: (
+        ("330102", "杭州"),
+        ("330105", "杭州"),
+        ("330106", "杭州"),
+        ("330203", "宁波"),
+        ("330205", "宁波"),
+        ("330281", "余姚"),
+        ("330282", "慈溪"),
+        ("330303", "温州"),
+        ("330381", "瑞安"),
+        ("330481", "海宁"),
+        ("330602", "绍兴"),
+        ("330681", "诸暨"),
+        ("330702", "金华"),
+        ("330782", "义乌"),
+        ("330783", "东阳"),
+        ("330902", "舟山"),
+    ),
+    Province.AH: (
+        ("340202", "芜湖"),
+        ("340207", "芜湖"),
+        ("340402", "淮南"),
+        ("340403", "淮南"),
+        ("340503", "马鞍山"),
+        ("340504", "马鞍山"),
+        ("340602", "淮北"),
+        ("340603", "淮北"),
+        ("340711", "铜陵"),
+        ("340802", "安庆"),
+        ("340803", "安庆"),
+        ("341002", "黄山"),
+        ("341004", "黄山"),
+    ),
+}
+# Address codes valid for every birth year, for people born before the districts above.
+_OLD_REGIONS = ("310101", "310104", "310105", "310106", "310107", "310109", "310110")
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_RIC_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞建国志强海燕晓东"
+    "文斌雪梅宁浩然子轩欣怡梓涵俊杰佳琪一诺雨桐思远嘉怡"
+)
+_TRADE = "华信达昌盛泰恒瑞丰源鑫宏润通宇博远景明德安新锦汇隆祥和荣嘉创智联诚晟欣卓越众邦"
+_INDUSTRIES = (
+    "科技",
+    "贸易",
+    "建设工程",
+    "环保科技",
+    "食品",
+    "医药",
+    "物流",
+    "机械制造",
+    "电子",
+    "纺织",
+    "化工",
+    "旅游开发",
+    "餐饮管理",
+    "生物科技",
+    "建材",
+    "服装",
+)
+_FORMS = ("有限公司", "股份有限公司", "有限责任公司")
+_SHOPS = ("便利店", "餐馆", "五金店", "副食品商行", "汽车修理部", "服装店", "药房")
+_SOCIAL = ("行业协会", "商会", "慈善基金会", "民办学校", "养老服务中心")
+_INSTITUTIONS = ("疾病预防控制中心", "检验检测中心", "人民医院", "职业技术学院", "公共资源交易中心")
+_GOVERNMENT = ("街道办事处", "镇人民政府", "交通运输局", "住房和城乡建设局")
+
+_AUTHORITIES: dict[Domain, str] = {
+    Domain.MARKET_SUPERVISION: "市场监督管理局",
+    Domain.TAXATION: "税务局",
+    Domain.ECOLOGY: "生态环境局",
+    Domain.TOURISM: "文化广电和旅游局",
+    Domain.FOOD_AND_DRUGS: "市场监督管理局",
+    Domain.PRODUCT_QUALITY: "市场监督管理局",
+    Domain.WORK_SAFETY: "应急管理局",
+    Domain.TRANSPORT: "交通运输局",
+    Domain.LABOUR: "人力资源和社会保障局",
+    Domain.COURT_ENFORCEMENT: "中级人民法院",
+    Domain.CUSTOMS: "海关",
+    Domain.FINANCE: "金融工作局",
+}
+_BLACK: dict[Domain, tuple[tuple[str, str], ...]] = {
+    Domain.MARKET_SUPERVISION: (
+        (
+            "提交虚假材料取得企业登记，情节严重",
+            "《市场监督管理严重违法失信名单管理办法》第二条",
+        ),
+        (
+            "因同一违法行为两年内受到三次以上行政处罚",
+            "《市场监督管理严重违法失信名单管理办法》第九条",
+        ),
+    ),
+    Domain.TAXATION: (
+        (
+            "虚开增值税专用发票，属重大税收违法失信案件",
+            "《重大税收违法失信主体信息公布管理办法》第六条",
+        ),
+        (
+            "欠缴税款五十万元以上且经催告仍未缴纳",
+            "《中华人民共和国税收征收管理法》第六十八条",
+        ),
+    ),
+    Domain.ECOLOGY: (
+        (
+            "超标排放水污染物，拒不改正",
+            "《中华人民共和国环境保护法》第六十三条",
+        ),
+        (
+            "未批先建，擅自开工建设且拒不停止",
+            "《中华人民共和国环境影响评价法》第三十一条",
+        ),
+    ),
+    Domain.TOURISM: (
+        (
+            "未经许可经营旅行社业务，情节严重",
+            "《旅游市场黑名单管理办法》第五条",
+        ),
+    ),
+    Domain.FOOD_AND_DRUGS: (
+        (
+            "生产经营不符合食品安全标准的食品，情节严重",
+            "《中华人民共和国食品安全法》第一百二十三条",
+        ),
+        (
+            "销售假药",
+            "《中华人民共和国药品管理法》第一百一十六条",
+        ),
+    ),
+    Domain.PRODUCT_QUALITY: (
+        (
+            "生产销售不合格产品，以次充好",
+            "《中华人民共和国产品质量法》第五十条",
+        ),
+    ),
+    Domain.WORK_SAFETY: (
+        (
+            "发生较大生产安全责任事故",
+            "《安全生产严重失信主体名单管理办法》第五条",
+        ),
+    ),
+    Domain.TRANSPORT: (
+        (
+            "道路运输经营中严重违法，被吊销经营许可",
+            "《交通运输部关于加强交通运输行业信用体系建设的若干意见》",
+        ),
+    ),
+    Domain.LABOUR: (
+        (
+            "拖欠农民工工资数额较大，经责令仍不支付",
+            "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条",
+        ),
+    ),
+    Domain.COURT_ENFORCEMENT: (
+        (
+            "有履行能力而拒不履行生效法律文书确定义务",
+            "《最高人民法院关于公布失信被执行人名单信息的若干规定》第一条",
+        ),
+    ),
+    Domain.CUSTOMS: (
+        (
+            "走私违法，被海关认定为失信企业",
+            "《中华人民共和国海关注册登记和备案企业信用管理办法》第十二条",
+        ),
+    ),
+    Domain.FINANCE: (
+        (
+            "以非法占有为目的骗取贷款",
+            "《社会信用体系建设规划纲要》",
+        ),
+    ),
+}
+_RED: dict[Domain, tuple[str, str]] = {
+    Domain.MARKET_SUPERVISION: (
+        "守合同重信用企业",
+        "《守合同重信用企业公示活动管理办法》",
+    ),
+    Domain.TAXATION: (
+        "纳税信用A级纳税人",
+        "《纳税信用管理办法（试行）》第二十九条",
+    ),
+    Domain.ECOLOGY: (
+        "环境信用评价为环保诚信企业",
+        "《企业环境信用评价办法（试行）》第二十条",
+    ),
+    Domain.TOURISM: (
+        "旅游诚信经营示范单位",
+        "《旅游市场信用管理办法》",
+    ),
+    Domain.FOOD_AND_DRUGS: (
+        "食品安全示范企业",
+        "《中华人民共和国食品安全法》第十三条",
+    ),
+    Domain.PRODUCT_QUALITY: (
+        "质量诚信示范企业",
+        "《中华人民共和国产品质量法》第六条",
+    ),
+    Domain.WORK_SAFETY: (
+        "安全生产标准化一级企业",
+        "《企业安全生产标准化建设定级办法》",
+    ),
+    Domain.TRANSPORT: (
+        "道路运输诚信考核AAA级企业",
+        "《道路运输企业质量信誉考核办法》",
+    ),
+    Domain.LABOUR: (
+        "劳动保障守法诚信A级用人单位",
+        "《企业劳动保障守法诚信等级评价办法》",
+    ),
+    Domain.COURT_ENFORCEMENT: (
+        "主动履行生效裁判义务的诚信主体",
+        "《关于在执行工作中进一步强化善意文明执行理念的意见》",
+    ),
+    Domain.CUSTOMS: (
+        "海关高级认证企业",
+        "《中华人民共和国海关注册登记和备案企业信用管理办法》第七条",
+    ),
+    Domain.FINANCE: (
+        "守信激励对象",
+        "《关于建立完善守信联合激励和失信联合惩戒制度的指导意见》",
+    ),
+}
+_DOMAIN_WEIGHTS = (14, 12, 12, 5, 10, 8, 8, 7, 8, 12, 2, 2)
+_KIND_WEIGHTS = (
+    (SubjectKind.LEGAL_PERSON, 56),
+    (SubjectKind.INDIVIDUAL_BUSINESS, 14),
+    (SubjectKind.NATURAL_PERSON, 20),
+    (SubjectKind.SOCIAL_ORGANISATION, 4),
+    (SubjectKind.PUBLIC_INSTITUTION, 3),
+    (SubjectKind.GOVERNMENT_BODY, 3),
+)
+_EVAL_KIND_WEIGHTS = (
+    (SubjectKind.LEGAL_PERSON, 75),
+    (SubjectKind.INDIVIDUAL_BUSINESS, 20),
+    (SubjectKind.SOCIAL_ORGANISATION, 5),
+)
+_KINDS: tuple[SubjectKind, ...] = tuple(k for k, _ in _KIND_WEIGHTS)
+_KIND_W: tuple[int, ...] = tuple(w for _, w in _KIND_WEIGHTS)
+_EVAL_KINDS: tuple[SubjectKind, ...] = tuple(k for k, _ in _EVAL_KIND_WEIGHTS)
+_EVAL_KIND_W: tuple[int, ...] = tuple(w for _, w in _EVAL_KIND_WEIGHTS)
+_USCC_PREFIX = {
+    SubjectKind.LEGAL_PERSON: ("91",),
+    SubjectKind.INDIVIDUAL_BUSINESS: ("92",),
+    SubjectKind.SOCIAL_ORGANISATION: ("51", "52", "53"),
+    SubjectKind.PUBLIC_INSTITUTION: ("12",),
+    SubjectKind.GOVERNMENT_BODY: ("11",),
+}
+
+
+def uscc_check_char(first17: str) -> str:
+    """GB 32100-2015 check character (cross-checked against stdnum in the tests)."""
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def org_code_check_char(body8: str) -> str:
+    """GB 11714-1997 organisation code check character (USCC characters 9-17)."""
+    total = sum(int(c, 36) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def ric_check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character of GB 11643."""
+    check = (12 - sum(int(c) * w for c, w in zip(first17, _RIC_WEIGHTS, strict=True)) % 11) % 11
+    return "X" if check == 10 else str(check)
+
+
+def make_uscc(prefix: str, region: str, body8: str) -> str:
+    org = body8 + org_code_check_char(body8)
+    first17 = prefix + region + org
+    return first17 + uscc_check_char(first17)
+
+
+def make_ric(region: str, born: dt.date, sequence: int) -> str:
+    first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
+    return first17 + ric_check_char(first17)
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    kind: SubjectKind
+    name: str
+    subject_id: str
+
+
+class Synthesizer:
+    """Deterministic valid records of one province. ``sample`` keeps validity current for
+    years after 2026 (bundled samples); otherwise dates spread over the five years before
+    ``as_of`` and some entries have expired."""
+
+    def __init__(self, province: Province, *, seed: int = 0, as_of: dt.date = AS_OF, sample: bool = False) -> None:
+        self.province = province
+        self.as_of = as_of
+        self.sample = sample
+        self.rng = random.Random(  # noqa: S311 - synthetic data, not secrets
+            f"{province.value}:{seed}"
+        )
+        self._shared = random.Random(  # noqa: S311 - synthetic data, not secrets
+            f"shared-persons:{seed}"
+        )
+        self._regions = REGIONS[province]
+        self._authorities: dict[tuple[str, Domain], tuple[str, str]] = {}
+        self._people: list[_Subject] = [self._person(self._shared) for _ in range(64)]
+        self._domains = tuple(Domain)
+
+    # -- subjects --------------------------------------------------------------------
+
+    def _person(self, rng: random.Random) -> _Subject:
+        born = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(50 * 365))
+        if born.year < 1991:
+            region = rng.choice(_OLD_REGIONS)
+        else:
+            region = rng.choice(rng.choice(tuple(REGIONS.values())))[0]
+        name = rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.choice((1, 2, 2))))
+        return _Subject(SubjectKind.NATURAL_PERSON, name, make_ric(region, born, rng.randrange(1000)))
+
+    def subject(self, kind: SubjectKind) -> _Subject:
+        rng = self.rng
+        if kind is SubjectKind.NATURAL_PERSON:
+            # one natural person in five is drawn from a pool shared by all provinces
+            return rng.choice(self._people) if rng.random() < 0.2 else self._person(rng)
+        region, city = rng.choice(self._regions)
+        trade = "".join(rng.choices(_TRADE, k=2))
+        if kind is SubjectKind.LEGAL_PERSON:
+            name = f"{city}{trade}{rng.choice(_INDUSTRIES)}{rng.choice(_FORMS)}"
+        elif kind is SubjectKind.INDIVIDUAL_BUSINESS:
+            name = f"{city}市{rng.choice(_TRADE)}{trade}{rng.choice(_SHOPS)}"
+        elif kind is SubjectKind.SOCIAL_ORGANISATION:
+            name = f"{city}市{trade}{rng.choice(_SOCIAL)}"
+        elif kind is SubjectKind.PUBLIC_INSTITUTION:
+            name = f"{city}市{rng.choice(_INSTITUTIONS)}"
+        else:
+            name = f"{city}市{trade}{rng.choice(_GOVERNMENT)}"
+        body = "".join(rng.choices(_ORG_BODY, k=8))
+        return _Subject(kind, name, make_uscc(rng.choice(_USCC_PREFIX[kind]), region, body))
+
+    def authority(self, domain: Domain) -> tuple[str, str]:
+        region, city = self.rng.choice(self._regions)
+        key = (city, domain)
+        if key not in self._authorities:
+            rng = random.Random(  # noqa: S311 - synthetic data, not secrets
+                f"authority:{region}:{domain.value}"
+            )
+            body = "".join(rng.choices(_ORG_BODY, k=8))
+            self._authorities[key] = (f"{city}市{_AUTHORITIES[domain]}", make_uscc("11", region, body))
+        return self._authorities[key]
+
+    # -- records -----------------------------------------------------------------------
+
+    def _day(self, low: dt.date, high: dt.date) -> dt.date:
+        return low + dt.timedelta(days=self.rng.randrange(max(1, (high - low).days)))
+
+    def _updated(self, day: dt.date) -> dt.datetime:
+        return dt.datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ) + dt.timedelta(
+            seconds=self.rng.randrange(8 * 3600, 19 * 3600)
+        )
+
+    def entry(self, index: int) -> SourceEntry:
+        rng = self.rng
+        list_type = ListType.RED if rng.random() < 0.35 else ListType.BLACK
+        domain = rng.choices(self._domains, _DOMAIN_WEIGHTS)[0]
+        kind = rng.choices(_KINDS, _KIND_W)[0]
+        subject = self.subject(kind)
+        if list_type is ListType.RED:
+            reason, basis = _RED[domain]
+        else:
+            reason, basis = rng.choice(_BLACK[domain])
+        authority_name, authority_uscc = self.authority(domain)
+        if self.sample:
+            decided_on = self._day(dt.date(2024, 1, 1), dt.date(2026, 3, 1))
+        else:
+            decided_on = self._day(self.as_of - dt.timedelta(days=5 * 365), self.as_of)
+        valid_from = decided_on + dt.timedelta(days=rng.randrange(0, 10))
+        if rng.random() < 0.3:
+            valid_until = None
+        elif self.sample:
+            valid_until = self._day(dt.date(2029, 1, 1), dt.date(2031, 12, 31))
+        else:
+            valid_until = valid_from + dt.timedelta(days=365 * rng.randint(1, 5) - 1)
+        status = EntryStatus.PUBLISHED
+        roll = rng.random()
+        if valid_until is not None and valid_until < self.as_of:
+            status = EntryStatus.EXPIRED
+        elif roll < 0.04:
+            status = EntryStatus.DISPUTED
+        elif roll < 0.08:
+            status = EntryStatus.AMENDED
+        elif roll < 0.10 and not self.sample:
+            status = EntryStatus.REPAIRED if list_type is ListType.BLACK else EntryStatus.REVOKED
+        code = self.province.value.upper()
+        entry = ListEntry(
+            province=self.province,
+            local_id=f"{code}{decided_on.year}{'R' if list_type is ListType.RED else 'B'}{index:08d}",
+            list_type=list_type,
+            domain=domain,
+            subject_kind=kind,
+            subject_name=subject.name,
+            subject_id=subject.subject_id,
+            reason=reason,
+            legal_basis=basis,
+            authority_name=authority_name,
+            authority_uscc=authority_uscc,
+            decided_on=decided_on,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        return SourceEntry(entry, status, self._updated(min(self.as_of, valid_from + dt.timedelta(days=3))))
+
+    def evaluation(self, index: int) -> SourceEvaluation:
+        rng = self.rng
+        scheme = SCHEME_OF_PROVINCE[self.province]
+        domain = rng.choice(RECOGNITION_DOMAINS)
+        kind = rng.choices(_EVAL_KINDS, _EVAL_KIND_W)[0]
+        subject = self.subject(kind)
+        weights = [40, 30, 15, 10, 5][: len(scheme.grades)]
+        grade = rng.choices(scheme.grades, weights)[0]
+        if self.sample:
+            evaluated_on = self._day(dt.date(2025, 6, 1), dt.date(2026, 3, 1))
+            valid_until: dt.date | None = self._day(dt.date(2029, 1, 1), dt.date(2031, 12, 31))
+        else:
+            evaluated_on = self._day(self.as_of - dt.timedelta(days=3 * 365), self.as_of)
+            valid_until = evaluated_on + dt.timedelta(days=365 * rng.randint(1, 3) - 1)
+        if rng.random() < 0.15:
+            valid_until = None
+        result = EvaluationResult(
+            province=self.province,
+            local_id=f"{self.province.value.upper()}PJ{evaluated_on.year}{index:08d}",
+            subject_kind=kind,
+            subject_name=subject.name,
+            subject_id=subject.subject_id,
+            domain=domain,
+            scheme_id=scheme.scheme_id,
+            grade=grade,
+            evaluated_on=evaluated_on,
+            valid_until=valid_until,
+        )
+        revoked = not self.sample and rng.random() < 0.02
+        return SourceEvaluation(result, revoked, self._updated(min(self.as_of, evaluated_on + dt.timedelta(days=1))))
+
+    def other_province(self) -> Province:
+        return self.rng.choice([p for p in Province if p is not self.province])
+
+    def foreign_uscc(self, prefix: str = "91") -> str:
+        region = self.rng.choice(REGIONS[self.other_province()])[0]
+        return make_uscc(prefix, region, "".join(self.rng.choices(_ORG_BODY, k=8)))
+
+
+# --- invalid records ---------------------------------------------------------------------
+
+Mutation = Callable[[Synthesizer, Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidClass:
+    """One way to break a record: the field a reader must name when refusing it; ``record``
+    mutates the model record, ``native`` (if set) replaces the field's native value."""
+
+    name: str
+    field: str
+    kinds: tuple[ExportKind, ...]
+    record: Mutation | None = None
+    native: object = None
+    applies: Callable[[Any], bool] = lambda _: True
+
+
+def _inner(source: Any) -> Any:
+    return source.entry if isinstance(source, SourceEntry) else source.result
+
+
+def _replace(source: Any, **changes: Any) -> Any:
+    if isinstance(source, SourceEntry):
+        return dataclasses.replace(source, entry=dataclasses.replace(source.entry, **changes))
+    return dataclasses.replace(source, result=dataclasses.replace(source.result, **changes))
+
+
+def _bad_check(code: str) -> str:
+    alphabet = _USCC_ALPHABET if not code[:17].isdigit() or code[17] not in "0123456789X" else "0123456789X"
+    return code[:17] + alphabet[(alphabet.index(code[17]) + 1) % len(alphabet)]
+
+
+def _is_person(source: Any) -> bool:
+    return bool(_inner(source).subject_kind is SubjectKind.NATURAL_PERSON)
+
+
+def _is_organisation(source: Any) -> bool:
+    return not _is_person(source)
+
+
+def _is_red(source: Any) -> bool:
+    return isinstance(source, SourceEntry) and source.entry.list_type is ListType.RED
+
+
+def _bad_ric_date(s: Synthesizer, src: Any) -> Any:
+    first17 = _inner(src).subject_id[:6] + "19900230" + f"{s.rng.randrange(1000):03d}"
+    return _replace(src, subject_id=first17 + ric_check_char(first17))
+
+
+_BOTH: tuple[ExportKind, ...] = ("entries", "evaluations")
+_ENTRIES: tuple[ExportKind, ...] = ("entries",)
+_EVALUATIONS: tuple[ExportKind, ...] = ("evaluations",)
+_GARBAGE = "??"
+
+INVALID_CLASSES: tuple[InvalidClass, ...] = (
+    InvalidClass(
+        "uscc_check",
+        "subject_id",
+        _BOTH,
+        lambda s, x: _replace(x, subject_id=_bad_check(_inner(x).subject_id)),
+        applies=_is_organisation,
+    ),
+    InvalidClass(
+        "uscc_letters",
+        "subject_id",
+        _BOTH,
+        lambda s, x: _replace(x, subject_id=_inner(x).subject_id[:10] + "IO" + _inner(x).subject_id[12:]),
+        applies=_is_organisation,
+    ),
+    InvalidClass(
+        "uscc_length",
+        "subject_id",
+        _BOTH,
+        lambda s, x: _replace(x, subject_id=_inner(x).subject_id[:15]),
+        applies=_is_organisation,
+    ),
+    InvalidClass(
+        "uscc_other_province",
+        "subject_id",
+        _BOTH,
+        lambda s, x: _replace(x, subject_id=s.foreign_uscc(_inner(x).subject_id[:2])),
+        applies=_is_organisation,
+    ),
+    InvalidClass(
+        "ric_check",
+        "subject_id",
+        _BOTH,
+        lambda s, x: _replace(x, subject_id=_bad_check(_inner(x).subject_id)),
+        applies=_is_person,
+    ),
+    InvalidClass("ric_birth_date", "subject_id", _BOTH, _bad_ric_date, applies=_is_person),
+    InvalidClass(
+        "authority_other_province",
+        "authority_uscc",
+        _ENTRIES,
+        lambda s, x: _replace(x, authority_uscc=s.foreign_uscc("11")),
+    ),
+    InvalidClass(
+        "authority_check",
+        "authority_uscc",
+        _ENTRIES,
+        lambda s, x: _replace(x, authority_uscc=_bad_check(_inner(x).authority_uscc)),
+    ),
+    InvalidClass(
+        "local_id_chars", "local_id", _BOTH, lambda s, x: _replace(x, local_id="编号#" + _inner(x).local_id[:8])
+    ),
+    InvalidClass(
+        "local_id_length", "local_id", _BOTH, lambda s, x: _replace(x, local_id=(_inner(x).local_id * 3)[:40])
+    ),
+    InvalidClass("empty_name", "subject_name", _BOTH, lambda s, x: _replace(x, subject_name="　 ")),
+    InvalidClass("long_reason", "reason", _ENTRIES, lambda s, x: _replace(x, reason="情节严重" * 600)),
+    InvalidClass("empty_basis", "legal_basis", _ENTRIES, lambda s, x: _replace(x, legal_basis="")),
+    InvalidClass(
+        "valid_until_before_from",
+        "valid_until",
+        _ENTRIES,
+        lambda s, x: _replace(x, valid_until=x.entry.valid_from - dt.timedelta(days=30)),
+    ),
+    InvalidClass(
+        "decided_after_valid_from",
+        "decided_on",
+        _ENTRIES,
+        lambda s, x: _replace(x, decided_on=x.entry.valid_from + dt.timedelta(days=7)),
+    ),
+    InvalidClass(
+        "valid_until_before_evaluation",
+        "valid_until",
+        _EVALUATIONS,
+        lambda s, x: _replace(x, valid_until=x.result.evaluated_on - dt.timedelta(days=1)),
+    ),
+    InvalidClass("grade_not_in_scheme", "grade", _EVALUATIONS, lambda s, x: _replace(x, grade="Z")),
+    InvalidClass(
+        "scheme_of_other_province",
+        "scheme_id",
+        _EVALUATIONS,
+        lambda s, x: _replace(x, scheme_id=SCHEME_OF_PROVINCE[s.other_province()].scheme_id),
+    ),
+    InvalidClass(
+        "repair_of_red_entry",
+        "status",
+        _ENTRIES,
+        lambda s, x: dataclasses.replace(x, status=EntryStatus.REPAIRED),
+        applies=_is_red,
+    ),
+    InvalidClass("bad_list_type", "list_type", _ENTRIES, native=_GARBAGE),
+    InvalidClass("bad_domain", "domain", _BOTH, native=_GARBAGE),
+    InvalidClass("bad_subject_kind", "subject_kind", _BOTH, native=_GARBAGE),
+    InvalidClass("bad_status", "status", _ENTRIES, native=_GARBAGE),
+    InvalidClass("bad_evaluation_status", "revoked", _EVALUATIONS, native=_GARBAGE),
+    InvalidClass("bad_valid_from", "valid_from", _ENTRIES, native=_GARBAGE),
+    InvalidClass("bad_evaluated_on", "evaluated_on", _EVALUATIONS, native=_GARBAGE),
+    InvalidClass("bad_updated_at", "updated_at", _BOTH, native=_GARBAGE),
+    InvalidClass("bad_scheme", "scheme_id", _EVALUATIONS, native=_GARBAGE),
+)
+
+
+# --- whole exports -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class GenerationStats:
+    written: int = 0
+    invalid: int = 0
+    changed: int = 0
+    added: int = 0
+
+
+def _rows(
+    synth: Synthesizer,
+    kind: ExportKind,
+    records: Iterator[Any],
+    invalid_share: float,
+    stats: GenerationStats,
+) -> Iterator[dict[str, Any]]:
+    from adapters.dialects import DIALECTS
+
+    codec = DIALECTS[synth.province].codec(kind)
+    classes = [c for c in INVALID_CLASSES if kind in c.kinds]
+    bad_rng = random.Random(  # noqa: S311 - synthetic data, not secrets
+        synth.rng.random()
+    )
+    for record in records:
+        stats.written += 1
+        if invalid_share and bad_rng.random() < invalid_share:
+            candidates = [c for c in classes if c.applies(record)]
+            broken = bad_rng.choice(candidates)
+            stats.invalid += 1
+            if broken.record is not None:
+                yield codec.encode(broken.record(synth, record))
+                continue
+            row = codec.encode(record)
+            row[codec.field_names[broken.field]] = broken.native
+            yield row
+            continue
+        yield codec.encode(record)
+
+
+def generate(
+    province: Province,
+    kind: ExportKind,
+    count: int,
+    dest: str | os.PathLike[str] | IO[bytes],
+    *,
+    seed: int = 0,
+    invalid_share: float = 0.0,
+    as_of: dt.date = AS_OF,
+    sample: bool = False,
+) -> GenerationStats:
+    """Write ``count`` records of ``province`` in its dialect to ``dest``."""
+    from adapters.dialects import DIALECTS
+
+    synth = Synthesizer(province, seed=seed, as_of=as_of, sample=sample)
+    make = synth.entry if kind == "entries" else synth.evaluation
+    stats = GenerationStats()
+    records = (make(i) for i in range(count))
+    DIALECTS[province].write_rows(kind, _rows(synth, kind, records, invalid_share, stats), dest)
+    return stats
+
+
+def generate_deltas(
+    province: Province,
+    kind: ExportKind,
+    previous: str | os.PathLike[str],
+    dest: str | os.PathLike[str] | IO[bytes],
+    *,
+    seed: int = 1,
+    as_of: dt.date = AS_OF + dt.timedelta(days=92),
+    change_share: float = 0.1,
+    new_share: float = 0.05,
+    invalid_share: float = 0.0,
+    changed_only: bool = False,
+) -> GenerationStats:
+    """Write a later export of ``previous`` (same province and kind) as of ``as_of``.
+
+    Each valid record changes with probability ``change_share`` along a legal lifecycle step
+    (entries: amendment, objection opened, objection resolved, credit repair of a black-list
+    entry, revocation; evaluations: revocation), entries whose last valid day is before
+    ``as_of`` expire, and ``new_share`` of the previous count is added as new records.
+    Refused records of ``previous`` are dropped. ``changed_only`` writes only changed and new
+    records (an incremental export).
+    """
+    from adapters.dialects import DIALECTS, Parsed
+
+    dialect = DIALECTS[province]
+    synth = Synthesizer(province, seed=seed, as_of=as_of)
+    stats = GenerationStats()
+    seen = [0]
+
+    def later() -> Iterator[Any]:
+        reader = dialect.read_entries(previous) if kind == "entries" else dialect.read_evaluations(previous)
+        for item in reader:
+            seen[0] += 1
+            if not isinstance(item, Parsed):
+                continue
+            changed = _evolve(synth, item.record, change_share)
+            if changed is not item.record:
+                stats.changed += 1
+                yield changed
+            elif not changed_only:
+                yield changed
+        make = synth.entry if kind == "entries" else synth.evaluation
+        for i in range(int(seen[0] * new_share)):
+            stats.added += 1
+            yield make(seen[0] + i)
+
+    dialect.write_rows(kind, _rows(synth, kind, later(), invalid_share, stats), dest)
+    return stats
+
+
+_TERMINAL = (EntryStatus.REPAIRED, EntryStatus.EXPIRED, EntryStatus.REVOKED)
+
+
+def _evolve(synth: Synthesizer, record: Any, share: float) -> Any:
+    rng = synth.rng
+    touched = synth._updated(synth.as_of - dt.timedelta(days=rng.randrange(90)))
+    if isinstance(record, SourceEvaluation):
+        if not record.revoked and rng.random() < share * 0.3:
+            return dataclasses.replace(record, revoked=True, updated_at=touched)
+        return record
+    entry, status = record.entry, record.status
+    if status in _TERMINAL:
+        return record
+    if entry.valid_until is not None and entry.valid_until < synth.as_of:
+        return dataclasses.replace(record, status=EntryStatus.EXPIRED, updated_at=touched)
+    if status is EntryStatus.DISPUTED and rng.random() < 0.5:
+        if rng.random() < 0.5:  # objection rejected
+            return dataclasses.replace(record, status=EntryStatus.PUBLISHED, updated_at=touched)
+        return _amend(synth, record, touched)  # objection upheld: corrected
+    if rng.random() >= share:
+        return record
+    step = rng.random()
+    if step < 0.35:
+        return _amend(synth, record, touched)
+    if step < 0.65:
+        return dataclasses.replace(record, status=EntryStatus.DISPUTED, updated_at=touched)
+    if step < 0.85 and entry.list_type is ListType.BLACK:
+        return dataclasses.replace(record, status=EntryStatus.REPAIRED, updated_at=touched)
+    return dataclasses.replace(record, status=EntryStatus.REVOKED, updated_at=touched)
+
+
+def _amend(synth: Synthesizer, record: SourceEntry, touched: dt.datetime) -> SourceEntry:
+    entry = record.entry
+    if synth.rng.random() < 0.5 or entry.valid_until is None:
+        amended = dataclasses.replace(entry, reason=entry.reason.removesuffix("（已更正）") + "（已更正）")
+    else:
+        amended = dataclasses.replace(entry, valid_until=entry.valid_until + dt.timedelta(days=180))
+    return SourceEntry(amended, EntryStatus.AMENDED, touched)
