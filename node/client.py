@@ -21,7 +21,6 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
-from web3.types import BlockIdentifier, TxParams
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
     ContractCustomError,
@@ -31,6 +30,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.types import BlockIdentifier, TxParams
 
 from node.artifacts import committed
 from node.errors import ConfigError, ContractRevert, RpcUnavailable, TransactionFailed
@@ -359,6 +359,8 @@ class LedgerClient:
             except (ContractCustomError, ContractPanicError, ContractLogicError) as exc:
                 revert = _revert_of(exc)
                 return ContractRevert(revert.name, revert.args_by_name, raw=revert.raw, tx_hash=receipt.tx_hash)
+            except Web3RPCError:
+                pass  # the engine keeps no state for that block: report the failure undecoded
         return TransactionFailed(
             f"transaction {receipt.tx_hash} failed in block {receipt.block_number} (gas used {receipt.gas_used})",
             tx_hash=receipt.tx_hash,

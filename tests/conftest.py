@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from node.engines import Anvil
-from tests.support import Exchange, ENGINES, start_engine
+from tests.support import ENGINES, Exchange, start_engine
 
 
 @pytest.fixture(scope="session")

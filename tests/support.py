@@ -5,27 +5,29 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from node.client import LedgerClient, Receipt, RetryPolicy
 from node.deploy import Deployment, deploy
+from node.dev_accounts import dev_accounts
 from node.engines import Anvil
 
 ENGINES = ("embedded", "anvil")
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
 PROVINCE_CODES = (31, 32, 33, 34)
 
-Account.enable_unaudited_hdwallet_features()
+
+@cache
+def _dev_accounts() -> tuple[LocalAccount, ...]:
+    return tuple(dev_accounts(10))
 
 
 def dev_account(index: int) -> LocalAccount:
-    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-    return account
+    return _dev_accounts()[index]
 
 
 @contextlib.contextmanager

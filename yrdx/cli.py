@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from yrdx.commands import contracts
+from yrdx.commands import bench, contracts, deploy
 
 app = typer.Typer(
     name="yrdx",
@@ -14,6 +14,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(bench.app, name="bench")
+app.command("deploy")(deploy.run)
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from node import compiler
@@ -12,9 +14,10 @@ app = typer.Typer(help="Compile the contracts and check the committed artifacts.
 
 @app.command()
 def build(
-    check: bool = typer.Option(
-        False, "--check", help="Recompile into a temporary place and fail when a committed artifact differs."
-    ),
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Recompile into a temporary place and fail when a committed artifact differs."),
+    ] = False,
 ) -> None:
     """Compile contracts/src into contracts/artifacts (ABI, bytecode, compiler, settings, hashes)."""
     try:

@@ -1,0 +1,5 @@
+"""``python -m yrdx``: the same as the ``yrdx`` command."""
+
+from yrdx.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""``yrdx bench``: performance figures, each beside the baseline it is compared with."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from yrdx.bench import ledger
+
+app = typer.Typer(
+    help="Benchmarks that print their figures and the baseline measured in the same run.", no_args_is_help=True
+)
+
+DEFAULT_ENTRIES = {"embedded": 2_000, "anvil": 20_000, "rpc": 20_000}
+
+
+@app.command("ledger")
+def ledger_cmd(
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="Benchmark this JSON-RPC endpoint instead of the local engines.")
+    ] = None,
+    entries: Annotated[int | None, typer.Option("--entries", help="Entries per run (default per engine).")] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Entries per transaction.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Entries published per second in batches, gas per entry, and the raw ceiling."""
+    results: dict[str, dict[str, object]] = {}
+    targets = [("rpc", rpc)] if rpc else [("embedded", None), ("anvil", None)]
+    for name, url in targets:
+        count = entries or DEFAULT_ENTRIES[name]
+        if url is not None:
+            figures = ledger.measure(url, entries=count, batch=batch)
+        else:
+            with ledger.engine(name) as started:
+                figures = ledger.measure(started, entries=count, batch=batch)
+        results[name] = figures.as_json()
+        if not as_json:
+            typer.echo(
+                f"{name:9s} {figures.entries_per_s:10.1f} entries/s pipelined   "
+                f"{figures.raw_entries_per_s:10.1f} entries/s raw ceiling   "
+                f"({figures.entries_per_s / figures.raw_entries_per_s:.0%})   "
+                f"gas/entry publish {figures.gas_per_entry_publish:.0f} (target <= 30000)   "
+                f"status {figures.gas_per_entry_status:.0f} (target <= 12000)"
+            )
+    if as_json:
+        typer.echo(json.dumps(results))
