@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from yrdx.commands import bench, contracts, deploy
+from yrdx.commands import bench, contracts, deploy, up
 
 app = typer.Typer(
     name="yrdx",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(bench.app, name="bench")
 app.command("deploy")(deploy.run)
+app.command("up")(up.run)
 
 
 def main() -> None:
