@@ -52,7 +52,15 @@ LIST_ENTRY_TAG = b"yrdx.list-entry"
 EVALUATION_TAG = b"yrdx.evaluation"
 SALT_BYTES = 16
 
-_LIST_TYPE_NAMES = {ListType.RED: "red", ListType.BLACK: "black"}
+# Hash prefixes: tag || 0x00 || uint16_be(schema version), per (tag, version).
+_PREFIXES = {
+    (LIST_ENTRY_TAG, LIST_ENTRY_SCHEMA_VERSION): LIST_ENTRY_TAG
+    + b"\x00"
+    + LIST_ENTRY_SCHEMA_VERSION.to_bytes(2, "big"),
+    (EVALUATION_TAG, EVALUATION_SCHEMA_VERSION): EVALUATION_TAG
+    + b"\x00"
+    + EVALUATION_SCHEMA_VERSION.to_bytes(2, "big"),
+}
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _CHINA_OFFSET_S = 8 * 3600
 _DAY_S = 86400
@@ -64,11 +72,11 @@ def canonical_record(record: Record) -> dict[str, Any]:
     """The record as the JSON object that JCS serialises (see the module docstring)."""
     if isinstance(record, ListEntry):
         return {
-            "province": record.province.value,
+            "province": str(record.province),
             "local_id": record.local_id,
-            "list_type": _LIST_TYPE_NAMES[record.list_type],
+            "list_type": "red" if record.list_type is ListType.RED else "black",
             "domain": int(record.domain),
-            "subject_kind": record.subject_kind.value,
+            "subject_kind": str(record.subject_kind),
             "subject_name": record.subject_name,
             "subject_id": record.subject_id,
             "reason": record.reason,
@@ -80,9 +88,9 @@ def canonical_record(record: Record) -> dict[str, Any]:
             "valid_until": None if record.valid_until is None else record.valid_until.isoformat(),
         }
     return {
-        "province": record.province.value,
+        "province": str(record.province),
         "local_id": record.local_id,
-        "subject_kind": record.subject_kind.value,
+        "subject_kind": str(record.subject_kind),
         "subject_name": record.subject_name,
         "subject_id": record.subject_id,
         "domain": int(record.domain),
@@ -117,12 +125,11 @@ def commitment(record: Record, salt: bytes, *, schema_version: int | None = None
     tag, version = schema_of(record)
     if schema_version is not None:
         version = schema_version
-    h = hashlib.sha256(tag)
-    h.update(b"\x00")
-    h.update(version.to_bytes(2, "big"))
-    h.update(salt)
-    h.update(canonical_bytes(record))
-    return h.digest()
+    prefix = _PREFIXES.get((tag, version))
+    if prefix is None:
+        prefix = tag + b"\x00" + version.to_bytes(2, "big")
+    body = orjson.dumps(canonical_record(record), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prefix + salt + body).digest()
 
 
 def new_salt() -> bytes:

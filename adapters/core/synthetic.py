@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Literal
 
 from adapters.core.grades import SCHEME_OF_PROVINCE
+from adapters.core.identifiers import uscc_check_character
 from adapters.core.model import (
     CHINA_TZ,
     RECOGNITION_DOMAINS,
@@ -108,11 +109,8 @@ REGIONS: dict[Province, tuple[tuple[str, str], ...]] = {
 _OLD_REGIONS = ("310101", "310104", "310105", "310106", "310107", "310109", "310110")
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_RIC_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+_ORG_VALUE = {c: int(c, 36) for c in _ORG_BODY}
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -316,10 +314,6 @@ _EVAL_KIND_WEIGHTS = (
     (SubjectKind.INDIVIDUAL_BUSINESS, 20),
     (SubjectKind.SOCIAL_ORGANISATION, 5),
 )
-_KINDS: tuple[SubjectKind, ...] = tuple(k for k, _ in _KIND_WEIGHTS)
-_KIND_W: tuple[int, ...] = tuple(w for _, w in _KIND_WEIGHTS)
-_EVAL_KINDS: tuple[SubjectKind, ...] = tuple(k for k, _ in _EVAL_KIND_WEIGHTS)
-_EVAL_KIND_W: tuple[int, ...] = tuple(w for _, w in _EVAL_KIND_WEIGHTS)
 _USCC_PREFIX = {
     SubjectKind.LEGAL_PERSON: ("91",),
     SubjectKind.INDIVIDUAL_BUSINESS: ("92",),
@@ -330,33 +324,53 @@ _USCC_PREFIX = {
 
 
 def uscc_check_char(first17: str) -> str:
-    """GB 32100-2015 check character (cross-checked against stdnum in the tests)."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return _USCC_ALPHABET[(31 - total % 31) % 31]
+    """GB 32100-2015 check character (the tests hold it equal to stdnum's)."""
+    return uscc_check_character(first17)
 
 
 def org_code_check_char(body8: str) -> str:
     """GB 11714-1997 organisation code check character (USCC characters 9-17)."""
-    total = sum(int(c, 36) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    v = _ORG_VALUE
+    total = (
+        v[body8[0]] * 3
+        + v[body8[1]] * 7
+        + v[body8[2]] * 9
+        + v[body8[3]] * 10
+        + v[body8[4]] * 5
+        + v[body8[5]] * 8
+        + v[body8[6]] * 4
+        + v[body8[7]] * 2
+    )
     check = 11 - total % 11
     return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
 def ric_check_char(first17: str) -> str:
-    """ISO 7064 MOD 11-2 check character of GB 11643."""
-    check = (12 - sum(int(c) * w for c, w in zip(first17, _RIC_WEIGHTS, strict=True)) % 11) % 11
+    """ISO 7064 MOD 11-2 check character of GB 11643 (weights 2**(17-i) mod 11)."""
+    check = (1 - 2 * int(first17, 13)) % 11
     return "X" if check == 10 else str(check)
 
 
 def make_uscc(prefix: str, region: str, body8: str) -> str:
-    org = body8 + org_code_check_char(body8)
-    first17 = prefix + region + org
-    return first17 + uscc_check_char(first17)
+    first17 = prefix + region + body8 + org_code_check_char(body8)
+    return first17 + uscc_check_character(first17)
 
 
 def make_ric(region: str, born: dt.date, sequence: int) -> str:
-    first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
+    first17 = f"{region}{born.year:04d}{born.month:02d}{born.day:02d}{sequence:03d}"
     return first17 + ric_check_char(first17)
+
+
+def _weighted(pairs: tuple[tuple[Any, int], ...]) -> tuple[Any, ...]:
+    """A table in which each item appears as often as its weight: pick uniformly from it."""
+    return tuple(item for item, weight in pairs for _ in range(weight))
+
+
+_DOMAIN_TABLE: tuple[Domain, ...] = _weighted(tuple(zip(Domain, _DOMAIN_WEIGHTS, strict=True)))
+_KIND_TABLE: tuple[SubjectKind, ...] = _weighted(_KIND_WEIGHTS)
+_EVAL_KIND_TABLE: tuple[SubjectKind, ...] = _weighted(_EVAL_KIND_WEIGHTS)
+_ALL_REGIONS: tuple[str, ...] = tuple(code for regions in REGIONS.values() for code, _ in regions)
+_BIRTH_START = dt.date(1955, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,84 +398,98 @@ class Synthesizer:
         self._regions = REGIONS[province]
         self._authorities: dict[tuple[str, Domain], tuple[str, str]] = {}
         self._people: list[_Subject] = [self._person(self._shared) for _ in range(64)]
-        self._domains = tuple(Domain)
+        self._prefix = province.value.upper()
+        self._scheme = SCHEME_OF_PROVINCE[province]
+        self._grades = _weighted(tuple(zip(self._scheme.grades, (40, 30, 15, 10, 5), strict=False)))
 
     # -- subjects --------------------------------------------------------------------
 
     def _person(self, rng: random.Random) -> _Subject:
-        born = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(50 * 365))
-        if born.year < 1991:
-            region = rng.choice(_OLD_REGIONS)
-        else:
-            region = rng.choice(rng.choice(tuple(REGIONS.values())))[0]
-        name = rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.choice((1, 2, 2))))
-        return _Subject(SubjectKind.NATURAL_PERSON, name, make_ric(region, born, rng.randrange(1000)))
+        r = rng.random
+        born = _BIRTH_START + dt.timedelta(days=int(r() * 50 * 365))
+        regions = _OLD_REGIONS if born.year < 1991 else _ALL_REGIONS
+        region = regions[int(r() * len(regions))]
+        given = _GIVEN[int(r() * len(_GIVEN))]
+        if r() < 0.6:
+            given += _GIVEN[int(r() * len(_GIVEN))]
+        name = _SURNAMES[int(r() * len(_SURNAMES))] + given
+        return _Subject(SubjectKind.NATURAL_PERSON, name, make_ric(region, born, int(r() * 1000)))
 
     def subject(self, kind: SubjectKind) -> _Subject:
-        rng = self.rng
+        r = self.rng.random
         if kind is SubjectKind.NATURAL_PERSON:
             # one natural person in five is drawn from a pool shared by all provinces
-            return rng.choice(self._people) if rng.random() < 0.2 else self._person(rng)
-        region, city = rng.choice(self._regions)
-        trade = "".join(rng.choices(_TRADE, k=2))
+            if r() < 0.2:
+                return self._people[int(r() * len(self._people))]
+            return self._person(self.rng)
+        region, city = self._regions[int(r() * len(self._regions))]
+        trade = _TRADE[int(r() * len(_TRADE))] + _TRADE[int(r() * len(_TRADE))]
         if kind is SubjectKind.LEGAL_PERSON:
-            name = f"{city}{trade}{rng.choice(_INDUSTRIES)}{rng.choice(_FORMS)}"
+            name = city + trade + _INDUSTRIES[int(r() * len(_INDUSTRIES))] + _FORMS[int(r() * len(_FORMS))]
         elif kind is SubjectKind.INDIVIDUAL_BUSINESS:
-            name = f"{city}市{rng.choice(_TRADE)}{trade}{rng.choice(_SHOPS)}"
+            name = city + "市" + trade + _SHOPS[int(r() * len(_SHOPS))]
         elif kind is SubjectKind.SOCIAL_ORGANISATION:
-            name = f"{city}市{trade}{rng.choice(_SOCIAL)}"
+            name = city + "市" + trade + _SOCIAL[int(r() * len(_SOCIAL))]
         elif kind is SubjectKind.PUBLIC_INSTITUTION:
-            name = f"{city}市{rng.choice(_INSTITUTIONS)}"
+            name = city + "市" + _INSTITUTIONS[int(r() * len(_INSTITUTIONS))]
         else:
-            name = f"{city}市{trade}{rng.choice(_GOVERNMENT)}"
-        body = "".join(rng.choices(_ORG_BODY, k=8))
-        return _Subject(kind, name, make_uscc(rng.choice(_USCC_PREFIX[kind]), region, body))
+            name = city + "市" + trade + _GOVERNMENT[int(r() * len(_GOVERNMENT))]
+        number = int(r() * 1_000_000)
+        if r() < 0.5:
+            body = f"{int(r() * 100_000_000):08d}"
+        else:  # codes issued since 2015: MA + 6 characters
+            a, n = _ORG_BODY, len(_ORG_BODY)
+            body = "MA" + f"{number:04d}"[-4:] + a[int(r() * n)] + a[int(r() * n)]
+        prefixes = _USCC_PREFIX[kind]
+        return _Subject(kind, name, make_uscc(prefixes[int(r() * len(prefixes))], region, body))
 
     def authority(self, domain: Domain) -> tuple[str, str]:
-        region, city = self.rng.choice(self._regions)
+        region, city = self._regions[int(self.rng.random() * len(self._regions))]
         key = (city, domain)
-        if key not in self._authorities:
+        found = self._authorities.get(key)
+        if found is None:
             rng = random.Random(  # noqa: S311 - synthetic data, not secrets
                 f"authority:{region}:{domain.value}"
             )
             body = "".join(rng.choices(_ORG_BODY, k=8))
-            self._authorities[key] = (f"{city}市{_AUTHORITIES[domain]}", make_uscc("11", region, body))
-        return self._authorities[key]
+            found = self._authorities[key] = (f"{city}市{_AUTHORITIES[domain]}", make_uscc("11", region, body))
+        return found
 
     # -- records -----------------------------------------------------------------------
 
     def _day(self, low: dt.date, high: dt.date) -> dt.date:
-        return low + dt.timedelta(days=self.rng.randrange(max(1, (high - low).days)))
+        return low + dt.timedelta(days=int(self.rng.random() * max(1, (high - low).days)))
 
     def _updated(self, day: dt.date) -> dt.datetime:
         return dt.datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ) + dt.timedelta(
-            seconds=self.rng.randrange(8 * 3600, 19 * 3600)
+            seconds=8 * 3600 + int(self.rng.random() * 11 * 3600)
         )
 
     def entry(self, index: int) -> SourceEntry:
-        rng = self.rng
-        list_type = ListType.RED if rng.random() < 0.35 else ListType.BLACK
-        domain = rng.choices(self._domains, _DOMAIN_WEIGHTS)[0]
-        kind = rng.choices(_KINDS, _KIND_W)[0]
+        r = self.rng.random
+        list_type = ListType.RED if r() < 0.35 else ListType.BLACK
+        domain = _DOMAIN_TABLE[int(r() * len(_DOMAIN_TABLE))]
+        kind = _KIND_TABLE[int(r() * len(_KIND_TABLE))]
         subject = self.subject(kind)
         if list_type is ListType.RED:
             reason, basis = _RED[domain]
         else:
-            reason, basis = rng.choice(_BLACK[domain])
+            reasons = _BLACK[domain]
+            reason, basis = reasons[int(r() * len(reasons))]
         authority_name, authority_uscc = self.authority(domain)
         if self.sample:
             decided_on = self._day(dt.date(2024, 1, 1), dt.date(2026, 3, 1))
         else:
             decided_on = self._day(self.as_of - dt.timedelta(days=5 * 365), self.as_of)
-        valid_from = decided_on + dt.timedelta(days=rng.randrange(0, 10))
-        if rng.random() < 0.3:
+        valid_from = decided_on + dt.timedelta(days=int(r() * 10))
+        if r() < 0.3:
             valid_until = None
         elif self.sample:
             valid_until = self._day(dt.date(2029, 1, 1), dt.date(2031, 12, 31))
         else:
-            valid_until = valid_from + dt.timedelta(days=365 * rng.randint(1, 5) - 1)
+            valid_until = valid_from + dt.timedelta(days=365 * (1 + int(r() * 5)) - 1)
         status = EntryStatus.PUBLISHED
-        roll = rng.random()
+        roll = r()
         if valid_until is not None and valid_until < self.as_of:
             status = EntryStatus.EXPIRED
         elif roll < 0.04:
@@ -470,54 +498,52 @@ class Synthesizer:
             status = EntryStatus.AMENDED
         elif roll < 0.10 and not self.sample:
             status = EntryStatus.REPAIRED if list_type is ListType.BLACK else EntryStatus.REVOKED
-        code = self.province.value.upper()
         entry = ListEntry(
-            province=self.province,
-            local_id=f"{code}{decided_on.year}{'R' if list_type is ListType.RED else 'B'}{index:08d}",
-            list_type=list_type,
-            domain=domain,
-            subject_kind=kind,
-            subject_name=subject.name,
-            subject_id=subject.subject_id,
-            reason=reason,
-            legal_basis=basis,
-            authority_name=authority_name,
-            authority_uscc=authority_uscc,
-            decided_on=decided_on,
-            valid_from=valid_from,
-            valid_until=valid_until,
+            self.province,
+            f"{self._prefix}{decided_on.year}{'R' if list_type is ListType.RED else 'B'}{index:08d}",
+            list_type,
+            domain,
+            kind,
+            subject.name,
+            subject.subject_id,
+            reason,
+            basis,
+            authority_name,
+            authority_uscc,
+            decided_on,
+            valid_from,
+            valid_until,
         )
         return SourceEntry(entry, status, self._updated(min(self.as_of, valid_from + dt.timedelta(days=3))))
 
     def evaluation(self, index: int) -> SourceEvaluation:
-        rng = self.rng
-        scheme = SCHEME_OF_PROVINCE[self.province]
-        domain = rng.choice(RECOGNITION_DOMAINS)
-        kind = rng.choices(_EVAL_KINDS, _EVAL_KIND_W)[0]
+        r = self.rng.random
+        scheme = self._scheme
+        domain = RECOGNITION_DOMAINS[int(r() * len(RECOGNITION_DOMAINS))]
+        kind = _EVAL_KIND_TABLE[int(r() * len(_EVAL_KIND_TABLE))]
         subject = self.subject(kind)
-        weights = [40, 30, 15, 10, 5][: len(scheme.grades)]
-        grade = rng.choices(scheme.grades, weights)[0]
+        grade = self._grades[int(r() * len(self._grades))]
         if self.sample:
             evaluated_on = self._day(dt.date(2025, 6, 1), dt.date(2026, 3, 1))
             valid_until: dt.date | None = self._day(dt.date(2029, 1, 1), dt.date(2031, 12, 31))
         else:
             evaluated_on = self._day(self.as_of - dt.timedelta(days=3 * 365), self.as_of)
-            valid_until = evaluated_on + dt.timedelta(days=365 * rng.randint(1, 3) - 1)
-        if rng.random() < 0.15:
+            valid_until = evaluated_on + dt.timedelta(days=365 * (1 + int(r() * 3)) - 1)
+        if r() < 0.15:
             valid_until = None
         result = EvaluationResult(
-            province=self.province,
-            local_id=f"{self.province.value.upper()}PJ{evaluated_on.year}{index:08d}",
-            subject_kind=kind,
-            subject_name=subject.name,
-            subject_id=subject.subject_id,
-            domain=domain,
-            scheme_id=scheme.scheme_id,
-            grade=grade,
-            evaluated_on=evaluated_on,
-            valid_until=valid_until,
+            self.province,
+            f"{self._prefix}PJ{evaluated_on.year}{index:08d}",
+            kind,
+            subject.name,
+            subject.subject_id,
+            domain,
+            scheme.scheme_id,
+            grade,
+            evaluated_on,
+            valid_until,
         )
-        revoked = not self.sample and rng.random() < 0.02
+        revoked = not self.sample and r() < 0.02
         return SourceEvaluation(result, revoked, self._updated(min(self.as_of, evaluated_on + dt.timedelta(days=1))))
 
     def other_province(self) -> Province:

@@ -73,77 +73,91 @@ class RecordValidator:
         self._ids = IdentifierChecker()
 
     def entry(self, entry: ListEntry) -> ListEntry:
-        """Return ``entry`` normalised, or raise ``RecordInvalid``."""
+        """Return ``entry`` normalised (the same object when already normal), or raise
+        ``RecordInvalid``."""
         province = _enum(entry.province, Province, "province")
         local_id = _local_id(entry.local_id)
         _enum(entry.list_type, ListType, "list_type")
         kind = _enum(entry.subject_kind, SubjectKind, "subject_kind")
         _domain(entry.domain)
+        subject_name = _text(entry.subject_name, "subject_name")
         subject_id = self._subject_id(entry.subject_id, kind, province)
+        reason = _text(entry.reason, "reason")
+        legal_basis = _text(entry.legal_basis, "legal_basis")
+        authority_name = _text(entry.authority_name, "authority_name")
         authority_uscc = self._ids.uscc(_str(entry.authority_uscc, "authority_uscc"), "authority_uscc")
         _in_province(authority_uscc, province, "authority_uscc")
         decided_on = _date(entry.decided_on, "decided_on")
         valid_from = _date(entry.valid_from, "valid_from")
-        valid_until = None if entry.valid_until is None else _date(entry.valid_until, "valid_until")
+        valid_until = entry.valid_until
+        if valid_until is not None:
+            _date(valid_until, "valid_until")
+            if valid_until < valid_from:
+                raise RecordInvalid(
+                    "valid_until", f"before valid_from {valid_from.isoformat()}", raw=valid_until.isoformat()
+                )
         if decided_on > valid_from:
             raise RecordInvalid(
-                "decided_on",
-                f"decided after valid_from {valid_from.isoformat()}",
-                raw=decided_on.isoformat(),
+                "decided_on", f"decided after valid_from {valid_from.isoformat()}", raw=decided_on.isoformat()
             )
-        if valid_until is not None and valid_until < valid_from:
-            raise RecordInvalid(
-                "valid_until",
-                f"before valid_from {valid_from.isoformat()}",
-                raw=valid_until.isoformat(),
-            )
-        return dataclasses.replace(
-            entry,
-            local_id=local_id,
-            subject_name=_text(entry.subject_name, "subject_name"),
-            subject_id=subject_id,
-            reason=_text(entry.reason, "reason"),
-            legal_basis=_text(entry.legal_basis, "legal_basis"),
-            authority_name=_text(entry.authority_name, "authority_name"),
-            authority_uscc=authority_uscc,
+        if (
+            local_id == entry.local_id
+            and subject_name == entry.subject_name
+            and subject_id == entry.subject_id
+            and reason == entry.reason
+            and legal_basis == entry.legal_basis
+            and authority_name == entry.authority_name
+            and authority_uscc == entry.authority_uscc
+        ):
+            return entry
+        return ListEntry(
+            province,
+            local_id,
+            entry.list_type,
+            entry.domain,
+            kind,
+            subject_name,
+            subject_id,
+            reason,
+            legal_basis,
+            authority_name,
+            authority_uscc,
+            decided_on,
+            valid_from,
+            valid_until,
         )
 
     def evaluation(self, result: EvaluationResult) -> EvaluationResult:
-        """Return ``result`` normalised, or raise ``RecordInvalid``."""
+        """Return ``result`` normalised (the same object when already normal), or raise
+        ``RecordInvalid``."""
         province = _enum(result.province, Province, "province")
         local_id = _local_id(result.local_id)
         kind = _enum(result.subject_kind, SubjectKind, "subject_kind")
         _domain(result.domain)
+        subject_name = _text(result.subject_name, "subject_name")
         subject_id = self._subject_id(result.subject_id, kind, province)
         scheme = SCHEMES.get(result.scheme_id) if type(result.scheme_id) is int else None
         if scheme is None:
             raise RecordInvalid("scheme_id", "not a known evaluation scheme", raw=result.scheme_id)
         if scheme.province is not province:
             raise RecordInvalid(
-                "scheme_id",
-                f"scheme of {scheme.province.value}, not of {province.value}",
-                raw=result.scheme_id,
+                "scheme_id", f"scheme of {scheme.province.value}, not of {province.value}", raw=result.scheme_id
             )
         if result.grade not in scheme.grades:
             raise RecordInvalid(
-                "grade",
-                f"not a grade of scheme {scheme.scheme_id} ({'/'.join(scheme.grades)})",
-                raw=result.grade,
+                "grade", f"not a grade of scheme {scheme.scheme_id} ({'/'.join(scheme.grades)})", raw=result.grade
             )
         evaluated_on = _date(result.evaluated_on, "evaluated_on")
-        valid_until = None if result.valid_until is None else _date(result.valid_until, "valid_until")
-        if valid_until is not None and valid_until < evaluated_on:
-            raise RecordInvalid(
-                "valid_until",
-                f"before evaluated_on {evaluated_on.isoformat()}",
-                raw=valid_until.isoformat(),
-            )
-        return dataclasses.replace(
-            result,
-            local_id=local_id,
-            subject_name=_text(result.subject_name, "subject_name"),
-            subject_id=subject_id,
-        )
+        valid_until = result.valid_until
+        if valid_until is not None:
+            _date(valid_until, "valid_until")
+            if valid_until < evaluated_on:
+                raise RecordInvalid(
+                    "valid_until", f"before evaluated_on {evaluated_on.isoformat()}", raw=valid_until.isoformat()
+                )
+        if local_id == result.local_id and subject_name == result.subject_name and subject_id == result.subject_id:
+            return result
+        return dataclasses.replace(result, local_id=local_id, subject_name=subject_name, subject_id=subject_id)
 
     def source_entry(self, source: SourceEntry) -> SourceEntry:
         """Validate the record and the platform's status and update time."""
@@ -154,7 +168,7 @@ class RecordValidator:
         if status is EntryStatus.EXPIRED and entry.valid_until is None:
             raise RecordInvalid("status", "an entry without valid_until cannot expire", raw="expired")
         _timestamp(source.updated_at)
-        return source if entry is source.entry else dataclasses.replace(source, entry=entry)
+        return source if entry is source.entry else SourceEntry(entry, status, source.updated_at)
 
     def source_evaluation(self, source: SourceEvaluation) -> SourceEvaluation:
         result = self.evaluation(source.result)

@@ -95,6 +95,9 @@ class RowCodec:
         self.columns = tuple(columns)
         self.natives = frozenset(c.native for c in self.columns)
         self.field_names = {c.field: c.native for c in self.columns}
+        self._plan = tuple(
+            (c.field, c.native, None if c.decode is text else c.decode, c.optional) for c in self.columns
+        )
         expected = (ENTRY_FIELDS if kind == "entries" else EVALUATION_FIELDS) + (
             ("status", "updated_at") if kind == "entries" else ("revoked", "updated_at")
         )
@@ -109,21 +112,24 @@ class RowCodec:
             if unknown:
                 raise RecordInvalid("record", f"unknown field {unknown[0]!r}")
         values: dict[str, Any] = {"province": own}
-        for column in self.columns:
-            native = column.native
-            raw = row.get(native, _ABSENT)
-            if column.optional and (raw is _ABSENT or raw is None or raw == ""):
+        get = row.get
+        for field, native, decode, optional in self._plan:
+            raw = get(native, _ABSENT)
+            if decode is None and type(raw) is str:  # plain text: the common case, inlined
+                values[field] = raw
                 continue
-            if raw is _ABSENT:
-                raise RecordInvalid(column.field, f"missing ({native})")
+            if raw is _ABSENT or (optional and (raw is None or raw == "")):
+                if optional:
+                    continue
+                raise RecordInvalid(field, f"missing ({native})")
             try:
-                values[column.field] = column.decode(raw)
+                values[field] = (decode or text)(raw)
             except (ValueError, TypeError) as exc:
-                raise RecordInvalid(column.field, f"{native}: {exc}", raw=raw) from None
+                raise RecordInvalid(field, f"{native}: {exc}", raw=raw) from None
         if self.kind == "entries":
-            entry = ListEntry(**{f: values[f] for f in ENTRY_FIELDS})
+            entry = ListEntry(*[values[f] for f in ENTRY_FIELDS])
             return validator.source_entry(SourceEntry(entry, values["status"], values["updated_at"]))
-        result = EvaluationResult(**{f: values[f] for f in EVALUATION_FIELDS})
+        result = EvaluationResult(*[values[f] for f in EVALUATION_FIELDS])
         return validator.source_evaluation(SourceEvaluation(result, values["revoked"], values["updated_at"]))
 
     def encode(self, record: SourceEntry | SourceEvaluation) -> dict[str, Any]:

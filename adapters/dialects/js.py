@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -78,11 +79,18 @@ EVALUATION_STATUSES = {"有效": False, "已撤销": True}
 PROVINCES = {str(p.code): p for p in Province}
 
 
-def _date(value: Any) -> dt.date:
+@functools.lru_cache(maxsize=8192)
+def _parse_date(value: str) -> dt.date:
     match = _DATE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ValueError("expected YYYY/MM/DD")
     return date_of_day(int(match[1]), int(match[2]), int(match[3]))
+
+
+def _date(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise ValueError("expected YYYY/MM/DD")
+    return _parse_date(value)
 
 
 def _optional_date(value: Any) -> dt.date | None:

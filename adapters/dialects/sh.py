@@ -38,6 +38,7 @@ HTTP export endpoint (pulled by ``pull``)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
@@ -63,13 +64,20 @@ EVALUATION_STATUSES = {"active": False, "revoked": True}
 PROVINCES = {p.value: p for p in Province}
 
 
-def _date(value: Any) -> dt.date:
+@functools.lru_cache(maxsize=8192)
+def _parse_date(value: str) -> dt.date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ValueError("expected YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError("not a calendar date") from None
+
+
+def _date(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise ValueError("expected YYYY-MM-DD")
+    return _parse_date(value)
 
 
 def _optional_date(value: Any) -> dt.date | None:
@@ -254,5 +262,3 @@ def _fetch_page(client: httpx.Client, url: str, params: dict[str, str | int]) ->
     if next_cursor is not None and (not isinstance(next_cursor, str) or not next_cursor):
         raise DialectError(url, "next_cursor must be a non-empty string or null")
     return body["items"], next_cursor
-
-

@@ -32,6 +32,7 @@ Evaluation results: root ``<pjsj>`` (评价数据), records ``<jg>`` (结果)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
@@ -81,11 +82,18 @@ EVALUATION_STATUSES = {"10": False, "60": True}
 PROVINCES = {str(p.code): p for p in Province}
 
 
-def _date(value: Any) -> dt.date:
+@functools.lru_cache(maxsize=8192)
+def _parse_date(value: str) -> dt.date:
     match = _DATE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ValueError("expected YYYYMMDD")
     return date_of_day(int(match[1]), int(match[2]), int(match[3]))
+
+
+def _date(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise ValueError("expected YYYYMMDD")
+    return _parse_date(value)
 
 
 def _optional_date(value: Any) -> dt.date | None:
