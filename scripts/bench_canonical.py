@@ -1,9 +1,9 @@
 """Records per second of each dialect reader and of canonicalise + commit, on one core.
 
 Generates a synthetic export per province and kind (valid records only) into a temporary
-directory, then times: reading it (parse + validate), canonicalise + commit of the records
-read, and the whole read + validate + canonicalise + commit pipeline. CPU time of this process
-is reported beside wall time, since other work on the machine skews the latter.
+directory, then times: generating it, reading it (parse + validate), canonicalise + commit of
+the records read, and the whole read + validate + canonicalise + commit pipeline. CPU time of
+this process is reported beside wall time, since other work on the machine skews the latter.
 
     python scripts/bench_canonical.py [--count 50000] [--kind entries|evaluations|both]
 """
@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from adapters.core.canonical import commitment
-from adapters.core.provinces import PROVINCES
-from adapters.core.synthetic import generate
+from adapters.core.provinces import PROVINCES, Province
+from adapters.core.synthetic import ExportKind, generate
 from adapters.dialects import DIALECTS, Parsed
 
 SALT = bytes(range(16))
@@ -31,54 +32,55 @@ def _timed(fn: Callable[[], int]) -> tuple[int, float, float]:
 
 
 def _line(label: str, n: int, wall: float, cpu: float) -> None:
-    print(f"{label:<44} {n / cpu:>10,.0f} rec/s cpu {n / wall:>10,.0f} rec/s wall")
+    print(f"{label:<48} {n / cpu:>9,.0f} rec/s (cpu) {n / wall:>9,.0f} rec/s (wall)", flush=True)
+
+
+def _read(province: Province, kind: ExportKind, path: Path) -> Iterator[Any]:
+    dialect = DIALECTS[province]
+    return dialect.read_entries(path) if kind == "entries" else dialect.read_evaluations(path)
+
+
+def _record(item: Any) -> Any:
+    source = item.record
+    return getattr(source, "entry", None) or source.result
+
+
+def bench(province: Province, kind: ExportKind, count: int, folder: Path) -> None:
+    path = folder / f"{province.value}-{kind}{DIALECTS[province].extension}"
+    tag = f"{province.value} {kind}"
+    _line(f"generate {tag}", *_timed(lambda: generate(province, kind, count, path, seed=7).written))
+    _line(f"read+validate {tag}", *_timed(lambda: sum(isinstance(i, Parsed) for i in _read(province, kind, path))))
+    records = [_record(i) for i in _read(province, kind, path) if isinstance(i, Parsed)]
+
+    def commit_all() -> int:
+        for record in records:
+            commitment(record, SALT)
+        return len(records)
+
+    _line(f"canonicalise+commit {tag}", *_timed(commit_all))
+
+    def pipeline() -> int:
+        n = 0
+        for item in _read(province, kind, path):
+            if isinstance(item, Parsed):
+                commitment(_record(item), SALT)
+                n += 1
+        return n
+
+    _line(f"read+validate+canonicalise+commit {tag}", *_timed(pipeline))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--kind", choices=("entries", "evaluations", "both"), default="both")
+    parser.add_argument("--province", type=Province.parse, action="append", help="default: all four")
     args = parser.parse_args()
-    kinds = ("entries", "evaluations") if args.kind == "both" else (args.kind,)
+    kinds: tuple[ExportKind, ...] = ("entries", "evaluations") if args.kind == "both" else (args.kind,)
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
-            for province in PROVINCES:
-                dialect = DIALECTS[province]
-                path = Path(tmp) / f"{province.value}-{kind}{dialect.extension}"
-                n, wall, cpu = _timed(lambda: generate(province, kind, args.count, path, seed=7).written)  # noqa: B023
-                _line(f"generate {province.value} {kind}", n, wall, cpu)
-
-                def read() -> Callable[[], int]:
-                    reader = dialect.read_entries if kind == "entries" else dialect.read_evaluations  # noqa: B023
-                    return lambda: sum(1 for item in reader(path) if isinstance(item, Parsed))  # noqa: B023
-
-                _line(f"read+validate {province.value} {kind}", *_timed(read()))
-                items = [
-                    item.record
-                    for item in (dialect.read_entries(path) if kind == "entries" else dialect.read_evaluations(path))
-                    if isinstance(item, Parsed)
-                ]
-                records = [r.entry if kind == "entries" else r.result for r in items]
-
-                def commit_all() -> int:
-                    for record in records:  # noqa: B023
-                        commitment(record, SALT)
-                    return len(records)  # noqa: B023
-
-                _line(f"canonicalise+commit {province.value} {kind}", *_timed(commit_all))
-                del items, records
-
-                def pipeline() -> int:
-                    reader = dialect.read_entries if kind == "entries" else dialect.read_evaluations  # noqa: B023
-                    n = 0
-                    for item in reader(path):  # noqa: B023
-                        if isinstance(item, Parsed):
-                            record = item.record
-                            commitment(record.entry if kind == "entries" else record.result, SALT)  # noqa: B023
-                            n += 1
-                    return n
-
-                _line(f"read+validate+canonicalise+commit {province.value} {kind}", *_timed(pipeline))
+            for province in args.province or PROVINCES:
+                bench(province, kind, args.count, Path(tmp))
 
 
 if __name__ == "__main__":

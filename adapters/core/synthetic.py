@@ -383,9 +383,20 @@ class _Subject:
 class Synthesizer:
     """Deterministic valid records of one province. ``sample`` keeps validity current for
     years after 2026 (bundled samples); otherwise dates spread over the five years before
-    ``as_of`` and some entries have expired."""
+    ``as_of`` and some entries have expired. A share of natural persons is drawn from a pool
+    that synthesizers of every province with the same seed share, so that one person appears
+    on several provinces' lists."""
 
-    def __init__(self, province: Province, *, seed: int = 0, as_of: dt.date = AS_OF, sample: bool = False) -> None:
+    def __init__(
+        self,
+        province: Province,
+        *,
+        seed: int = 0,
+        as_of: dt.date = AS_OF,
+        sample: bool = False,
+        shared_people: int = 64,
+        shared_share: float = 0.2,
+    ) -> None:
         self.province = province
         self.as_of = as_of
         self.sample = sample
@@ -397,7 +408,8 @@ class Synthesizer:
         )
         self._regions = REGIONS[province]
         self._authorities: dict[tuple[str, Domain], tuple[str, str]] = {}
-        self._people: list[_Subject] = [self._person(self._shared) for _ in range(64)]
+        self._people: list[_Subject] = [self._person(self._shared) for _ in range(shared_people)]
+        self._shared_share = shared_share
         self._prefix = province.value.upper()
         self._scheme = SCHEME_OF_PROVINCE[province]
         self._grades = _weighted(tuple(zip(self._scheme.grades, (40, 30, 15, 10, 5), strict=False)))
@@ -418,8 +430,8 @@ class Synthesizer:
     def subject(self, kind: SubjectKind) -> _Subject:
         r = self.rng.random
         if kind is SubjectKind.NATURAL_PERSON:
-            # one natural person in five is drawn from a pool shared by all provinces
-            if r() < 0.2:
+            # some natural persons come from a pool shared by all provinces (same seed)
+            if r() < self._shared_share:
                 return self._people[int(r() * len(self._people))]
             return self._person(self.rng)
         region, city = self._regions[int(r() * len(self._regions))]
@@ -862,3 +874,28 @@ def _amend(synth: Synthesizer, record: SourceEntry, touched: dt.datetime) -> Sou
     else:
         amended = dataclasses.replace(entry, valid_until=entry.valid_until + dt.timedelta(days=180))
     return SourceEntry(amended, EntryStatus.AMENDED, touched)
+
+
+SAMPLE_SEED = 2026
+SAMPLE_COUNTS: dict[ExportKind, int] = {"entries": 60, "evaluations": 20}
+
+
+def write_samples(root: str | os.PathLike[str], *, seed: int = SAMPLE_SEED) -> None:
+    """Write the bundled samples: ``<root>/<province>/entries.<ext>`` and ``evaluations.<ext>``.
+
+    Valid records only, validity current until 2029-2031 or open, with a small pool of natural
+    persons shared by all four provinces.
+    """
+    from pathlib import Path
+
+    from adapters.dialects import DIALECTS
+
+    for province in Province:
+        dialect = DIALECTS[province]
+        folder = Path(root) / province.value
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, count in SAMPLE_COUNTS.items():
+            synth = Synthesizer(province, seed=seed, sample=True, shared_people=5, shared_share=0.6)
+            make = synth.entry if kind == "entries" else synth.evaluation
+            records = [make(i) for i in range(1, count + 1)]
+            dialect.write_rows(kind, map(dialect.codec(kind).encode, records), folder / f"{kind}{dialect.extension}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -177,9 +176,9 @@ class Dialect(ABC):
         """Write native rows; a path is written to a temporary sibling, then renamed."""
         if isinstance(dest, str | os.PathLike):
             path = Path(dest)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             try:
-                with os.fdopen(fd, "wb") as stream:
+                with open(tmp, "wb") as stream:
                     count = self._write_rows(kind, rows, stream)
                 os.replace(tmp, path)
             except BaseException:
