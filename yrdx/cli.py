@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from yrdx.commands import bench, contracts, deploy, up
+from yrdx.commands import bench, contracts, deploy, pki, up
 
 app = typer.Typer(
     name="yrdx",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(bench.app, name="bench")
+app.add_typer(pki.app, name="pki")
 app.command("deploy")(deploy.run)
 app.command("up")(up.run)
 
