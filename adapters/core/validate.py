@@ -1,8 +1,9 @@
 """The rules every list entry and evaluation result obeys, whichever dialect it came from.
 
 Text fields are stripped of surrounding white space (full-width included) and must then be
-non-empty, at most ``TEXT_LIMITS[field]`` characters long and free of control characters and
-unpaired surrogates. Beyond that:
+non-empty, at most ``TEXT_LIMITS[field]`` characters long and free of control characters (C0,
+DEL, C1), unpaired surrogates and the noncharacters U+FFFE/U+FFFF (none of which XML 1.0 or a
+CSV cell carries safely). Beyond that:
 
 - ``local_id``: 1-32 characters of ``[0-9A-Za-z._-]`` (it becomes a zero-padded ``bytes32``).
 - ``subject_id``: a natural person's is a valid resident identity number (GB 11643, any
@@ -57,7 +58,7 @@ EARLIEST = dt.date(1990, 1, 1)
 LATEST = dt.date(2099, 12, 31)
 
 _E = TypeVar("_E", bound=Enum)
-_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _USCC_KIND_PREFIX: dict[SubjectKind, tuple[str, str]] = {
     SubjectKind.INDIVIDUAL_BUSINESS: ("92", "an individual business's USCC starts with 92"),
     SubjectKind.GOVERNMENT_BODY: ("11", "a government body's USCC starts with 11"),
@@ -223,7 +224,7 @@ def _text(value: object, field: str) -> str:
         raise RecordInvalid(field, f"longer than {limit} characters ({len(text)})", raw=value)
     bad = _BAD_TEXT.search(text)
     if bad:
-        raise RecordInvalid(field, f"contains control character U+{ord(bad.group()):04X}", raw=value)
+        raise RecordInvalid(field, f"contains character U+{ord(bad.group()):04X}", raw=value)
     return text
 
 
