@@ -734,6 +734,16 @@ class GenerationStats:
     added: int = 0
 
 
+def broken_row(synth: Synthesizer, codec: Any, broken: InvalidClass, record: Any) -> dict[str, Any]:
+    """The native row of ``record`` broken in the way of ``broken`` (``codec`` is a dialect's
+    ``RowCodec``); ``broken.applies(record)`` must hold."""
+    if broken.record is not None:
+        return dict(codec.encode(broken.record(synth, record)))
+    row: dict[str, Any] = codec.encode(record)
+    row[codec.field_names[broken.field]] = broken.native
+    return row
+
+
 def _rows(
     synth: Synthesizer,
     kind: ExportKind,
@@ -752,14 +762,8 @@ def _rows(
         stats.written += 1
         if invalid_share and bad_rng.random() < invalid_share:
             candidates = [c for c in classes if c.applies(record)]
-            broken = bad_rng.choice(candidates)
             stats.invalid += 1
-            if broken.record is not None:
-                yield codec.encode(broken.record(synth, record))
-                continue
-            row = codec.encode(record)
-            row[codec.field_names[broken.field]] = broken.native
-            yield row
+            yield broken_row(synth, codec, bad_rng.choice(candidates), record)
             continue
         yield codec.encode(record)
 
