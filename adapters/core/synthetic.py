@@ -310,9 +310,10 @@ _KIND_WEIGHTS = (
     (SubjectKind.GOVERNMENT_BODY, 3),
 )
 _EVAL_KIND_WEIGHTS = (
-    (SubjectKind.LEGAL_PERSON, 75),
+    (SubjectKind.LEGAL_PERSON, 65),
     (SubjectKind.INDIVIDUAL_BUSINESS, 20),
     (SubjectKind.SOCIAL_ORGANISATION, 5),
+    (SubjectKind.NATURAL_PERSON, 10),
 )
 _USCC_PREFIX = {
     SubjectKind.LEGAL_PERSON: ("91",),
