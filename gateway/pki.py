@@ -40,8 +40,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509 import verification
-from cryptography.x509.oid import CRLEntryExtensionOID, ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from adapters.core.provinces import Province
 from gateway.errors import (
     CertificateExpired,
     CertificateMalformed,
@@ -55,7 +56,6 @@ from gateway.errors import (
     TrustStoreUnavailable,
 )
 
-PROVINCES = ("sh", "js", "zj", "ah")
 ROLE_URI = "urn:yrdx:role:"
 PROVINCE_URI = "urn:yrdx:province:"
 CA_CERT, CA_KEY, CRL_FILE, ISSUED_DIR = "ca.pem", "ca-key.pem", "crl.pem", "issued"
@@ -95,20 +95,21 @@ class ClientIdentity:
     client_id: str
     organisation: str
     role: Role
-    province: str | None
+    province: Province | None
     serial: int
     not_after: dt.datetime
 
 
-def client_id_for(organisation: str, role: Role, province: str | None = None) -> str:
+def client_id_for(organisation: str, role: Role, province: Province | None = None) -> str:
     """The stable client id of an organisation in a role: the same on every re-issuance.
 
     ``<role>[-<province>]-<16 base32 characters of SHA-256(role, province, NFC organisation)>``.
     """
     name = _organisation(organisation)
-    digest = hashlib.sha256("\x00".join((role.value, province or "", name)).encode()).digest()
+    short = province.value if province else ""
+    digest = hashlib.sha256("\x00".join((role.value, short, name)).encode()).digest()
     tag = base64.b32encode(digest).decode()[:16].lower()
-    return f"{role.value}-{province}-{tag}" if province else f"{role.value}-{tag}"
+    return f"{role.value}-{short}-{tag}" if short else f"{role.value}-{tag}"
 
 
 # -- keys
@@ -214,7 +215,7 @@ class CertificateAuthority:
         *,
         organisation: str,
         role: Role,
-        province: str | None = None,
+        province: Province | None = None,
         client_id: str | None = None,
         validity: dt.timedelta = dt.timedelta(days=365),
         now: dt.datetime | None = None,
@@ -223,11 +224,10 @@ class CertificateAuthority:
         if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name != "secp256r1":
             raise IssuanceRefused("expected an ECDSA P-256 public key")
         if (role is Role.PROVINCE) != (province is not None):
+            shown = province.value if province else None
             raise IssuanceRefused(
-                f"expected a province exactly for role province, found role {role.value} with province {province!r}"
+                f"expected a province exactly for role province, found role {role.value} with province {shown!r}"
             )
-        if province is not None and province not in PROVINCES:
-            raise IssuanceRefused(f"expected a province in {', '.join(PROVINCES)}, found {province!r}")
         name = _organisation(organisation)
         client_id = client_id or client_id_for(name, role, province)
         if not _CLIENT_ID.fullmatch(client_id):
@@ -237,7 +237,7 @@ class CertificateAuthority:
         now = now or _now()
         uris = [x509.UniformResourceIdentifier(ROLE_URI + role.value)]
         if province is not None:
-            uris.append(x509.UniformResourceIdentifier(PROVINCE_URI + province))
+            uris.append(x509.UniformResourceIdentifier(PROVINCE_URI + province.value))
         ca_key = self.key.public_key()
         return (
             x509.CertificateBuilder()
@@ -337,7 +337,7 @@ def issue_client(
     key_password: bytes,
     organisation: str,
     role: Role,
-    province: str | None = None,
+    province: Province | None = None,
     client_id: str | None = None,
     validity: dt.timedelta = dt.timedelta(days=365),
     now: dt.datetime | None = None,
@@ -400,6 +400,15 @@ def revoke(
     return True
 
 
+def revocation_reason(entry: x509.RevokedCertificate) -> RevocationReason:
+    """The reason a CRL entry gives (``unspecified`` when it gives none)."""
+    try:
+        flag = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except x509.ExtensionNotFound:
+        return RevocationReason.UNSPECIFIED
+    return next((r for r, f in _REASON_FLAGS.items() if f is flag), RevocationReason.UNSPECIFIED)
+
+
 def load_certificates(path: Path) -> list[x509.Certificate]:
     """The PEM certificates in a file, in order (at least one)."""
     data = _read(path)
@@ -445,7 +454,8 @@ def identity_of(certificate: x509.Certificate) -> ClientIdentity:
         raise CertificateProfileViolation(f"expected one role URI {ROLE_URI}<{'|'.join(Role)}>, found {roles}")
     role = Role(roles[0])
     expected_provinces = 1 if role is Role.PROVINCE else 0
-    if len(provinces) != expected_provinces or any(p not in PROVINCES for p in provinces):
+    members = {p.value for p in Province}
+    if len(provinces) != expected_provinces or any(p not in members for p in provinces):
         raise CertificateProfileViolation(
             f"expected {expected_provinces} province URI for role {role.value}, found {provinces}"
         )
@@ -453,7 +463,7 @@ def identity_of(certificate: x509.Certificate) -> ClientIdentity:
         client_id=client_id,
         organisation=organisation,
         role=role,
-        province=provinces[0] if provinces else None,
+        province=Province(provinces[0]) if provinces else None,
         serial=certificate.serial_number,
         not_after=certificate.not_valid_after_utc,
     )
@@ -570,25 +580,22 @@ class TrustStore:
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._lock:
             if stamp != self._crl_stamp:
-                self._reload(stamp)
+                self._reload(self._crl_path, stamp)
             return self._revoked
 
-    def _reload(self, stamp: tuple[int, int, int]) -> None:
-        assert self._crl_path is not None
+    def _reload(self, path: Path, stamp: tuple[int, int, int]) -> None:
         try:
-            crl = _load_crl(self._crl_path)
+            crl = _load_crl(path)
         except PkiFileError as exc:
             raise TrustStoreUnavailable(str(exc)) from exc
         if crl.issuer != self._root.subject or not crl.is_signature_valid(self._root_key):
-            raise TrustStoreUnavailable(f"the CRL {self._crl_path} is not signed by the consortium root")
+            raise TrustStoreUnavailable(f"the CRL {path} is not signed by the consortium root")
         try:
             number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         except x509.ExtensionNotFound as exc:
-            raise TrustStoreUnavailable(f"the CRL {self._crl_path} has no CRL number") from exc
+            raise TrustStoreUnavailable(f"the CRL {path} has no CRL number") from exc
         if number < self._crl_number:
-            raise TrustStoreUnavailable(
-                f"the CRL {self._crl_path} went back from number {self._crl_number} to {number}"
-            )
+            raise TrustStoreUnavailable(f"the CRL {path} went back from number {self._crl_number} to {number}")
         self._revoked = {entry.serial_number: entry.revocation_date_utc for entry in crl}
         self._crl_number = number
         self._crl_stamp = stamp
@@ -608,16 +615,6 @@ _REASON_FLAGS = {
     RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
     RevocationReason.PRIVILEGE_WITHDRAWN: x509.ReasonFlags.privilege_withdrawn,
 }
-
-
-def revocation_reason(entry: x509.RevokedCertificate) -> RevocationReason:
-    """The reason a CRL entry gives (``unspecified`` when it gives none)."""
-    try:
-        flag = entry.extensions.get_extension_for_oid(CRLEntryExtensionOID.CRL_REASON).value
-    except x509.ExtensionNotFound:
-        return RevocationReason.UNSPECIFIED
-    assert isinstance(flag, x509.CRLReason)
-    return next((r for r, f in _REASON_FLAGS.items() if f is flag.reason), RevocationReason.UNSPECIFIED)
 
 
 def _der(tag: int, content: bytes) -> bytes:

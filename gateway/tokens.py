@@ -29,6 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from adapters.core.provinces import Province
 from gateway.errors import (
     AssertionAudienceMismatch,
     AssertionExpired,
@@ -52,7 +53,7 @@ from gateway.errors import (
     TokenSignatureInvalid,
     UnsupportedGrantType,
 )
-from gateway.pki import PROVINCES, Role, TrustStore
+from gateway.pki import Role, TrustStore
 
 GRANT_TYPE = "client_credentials"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -89,7 +90,7 @@ class Principal:
     client_id: str
     organisation: str
     role: Role
-    province: str | None
+    province: Province | None
     scopes: frozenset[str]
     token_id: str
     certificate_serial: int
@@ -299,7 +300,7 @@ class TokenIssuer:
             "scope": scope,
             "org": identity.organisation,
             "role": identity.role.value,
-            "province": identity.province,
+            "province": identity.province.value if identity.province else None,
             "cert": f"{identity.serial:x}",
         }
         token = jwt.encode(
@@ -425,7 +426,8 @@ def _principal(claims: Mapping[str, Any], exp: dt.datetime) -> Principal:
     province = claims.get("province")
     if claims.get("client_id") != sub:
         raise TokenMalformed(f"expected client_id equal to sub {sub!r}, found {claims.get('client_id')!r}")
-    if role not in set(Role) or not (province is None or province in PROVINCES):
+    members = {p.value for p in Province}
+    if role not in set(Role) or not (province is None or province in members):
         raise TokenMalformed(f"expected a role and province of the consortium, found {role!r}, {province!r}")
     try:
         serial = int(cert, 16)
@@ -437,7 +439,7 @@ def _principal(claims: Mapping[str, Any], exp: dt.datetime) -> Principal:
         client_id=sub,
         organisation=_text(claims, "org"),
         role=Role(role),
-        province=province,
+        province=Province(province) if province else None,
         scopes=granted,
         token_id=_text(claims, "jti"),
         certificate_serial=serial,

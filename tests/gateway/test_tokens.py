@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from adapters.core.provinces import Province
 from gateway import errors, pki, tokens
 
 NOW = dt.datetime(2030, 3, 1, 8, 0, tzinfo=dt.UTC)
@@ -58,7 +59,7 @@ class Consortium:
     def client(
         self,
         role: pki.Role = pki.Role.AGENCY,
-        province: str | None = None,
+        province: Province | None = None,
         *,
         organisation: str = "征信示范机构有限公司",
         validity: dt.timedelta = dt.timedelta(days=365),
@@ -178,7 +179,7 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 @pytest.mark.parametrize(
     ("role", "province", "scopes"),
     [
-        (pki.Role.PROVINCE, "zj", {"lists:sync", "packages:read", "verify", "subjects:query"}),
+        (pki.Role.PROVINCE, Province.ZJ, {"lists:sync", "packages:read", "verify", "subjects:query"}),
         (pki.Role.AGENCY, None, {"verify", "subjects:query"}),
         (pki.Role.AUDITOR, None, {"verify", "history:read", "audit:read"}),
     ],
@@ -188,7 +189,7 @@ def test_each_role_gets_its_scopes(
     issuer: tokens.TokenIssuer,
     clock: Clock,
     role: pki.Role,
-    province: str | None,
+    province: Province | None,
     scopes: set[str],
 ) -> None:
     client = consortium.client(role, province, organisation="上海市公共信用信息服务中心")

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives import hashes, serialization
 
+from adapters.core.provinces import Province
 from gateway import pki
-from gateway.errors import GatewayError, PkiError
+from gateway.errors import GatewayError, IssuanceRefused, PkiError
 
 app = typer.Typer(help="Consortium PKI: root CA, client certificates, revocation.", no_args_is_help=True)
 
@@ -85,7 +86,8 @@ def issue(
     out: Annotated[Path, typer.Option("--out", help="Directory for key.pem, cert.pem and chain.pem.")],
     ca_dir: CaDir,
     province: Annotated[
-        str | None, typer.Option("--province", help=f"For role province: one of {', '.join(pki.PROVINCES)}.")
+        str | None,
+        typer.Option("--province", help=f"For role province: one of {', '.join(p.value for p in Province)}."),
     ] = None,
     client_id: Annotated[
         str | None, typer.Option("--client-id", help="Client id (CN); derived from organisation and role if not given.")
@@ -107,7 +109,7 @@ def issue(
             key_password=_password(password_file, KEY_PASSWORD_ENV, what="new key", new=True),
             organisation=organisation,
             role=role,
-            province=province,
+            province=_province(province),
             client_id=client_id,
             validity=dt.timedelta(days=validity_days),
         )
@@ -159,5 +161,14 @@ def verify(
     typer.echo(f"  serial {who.serial:x}, valid until {who.not_after:%Y-%m-%d}")
 
 
-def _in(province: str | None) -> str:
-    return f", {province}" if province else ""
+def _province(value: str | None) -> Province | None:
+    if value is None:
+        return None
+    try:
+        return Province.parse(value)
+    except ValueError as exc:
+        raise IssuanceRefused(str(exc)) from exc
+
+
+def _in(province: Province | None) -> str:
+    return f", {province.value}" if province else ""
