@@ -25,7 +25,7 @@ from adapters.core.errors import RecordInvalid
 # stdnum accepts only a digit as registration authority, as do all codes issued so far.
 _USCC_SHAPE = re.compile(r"[0-9][0-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 _RIC_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
-_MEMO_LIMIT = 200_000
+_MEMO_LIMIT = 50_000
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # value of each character times each position's weight, summed per position by the check
@@ -110,7 +110,7 @@ def ric_birth_date(number: str) -> dt.date:
 class IdentifierChecker:
     """``validate_uscc`` and ``validate_ric`` with a memo of codes already seen.
 
-    One checker serves one stream; the memo holds at most a few hundred thousand codes and is
+    One checker serves one stream; the memo holds at most 50,000 codes (a few MB) and is
     cleared when full. Only successes are remembered, so every bad code is re-examined and
     reported with its own reason. The address-code table is consulted once per address code.
     """

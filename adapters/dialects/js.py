@@ -190,6 +190,8 @@ class JiangsuDialect(Dialect):
                         RecordInvalid("record", f"{len(cells)} cells, the header has {width}", raw=",".join(cells)),
                     )
         except UnicodeDecodeError as exc:
+            if exc.reason == "incomplete multibyte sequence":
+                raise DialectError(name, f"truncated: line {reader.line_num + 1} ends inside a character") from None
             raise DialectError(name, f"not GB18030 after line {reader.line_num}: {exc.reason}") from None
         except csv.Error as exc:
             raise DialectError(name, f"truncated or malformed CSV at line {reader.line_num}: {exc}") from None
