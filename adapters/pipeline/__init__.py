@@ -1,0 +1,1 @@
+"""From platform exports to the ledger and back: planning deltas, publishing batches, syncing peers."""

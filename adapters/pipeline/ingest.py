@@ -1,0 +1,144 @@
+"""``ingest``: one platform export, streamed from file to confirmed on the ledger.
+
+The export is read in chunks. Each chunk is validated by the dialect reader, planned against
+the store (new, amended, status changed, unchanged), written to the store with its outbox
+operations in one transaction, and handed to the publisher, which batches and sends while the
+next chunk is read. Memory stays bounded by the chunk size whatever the file's size.
+
+Every refused record — invalid input, or a change the lifecycle forbids — becomes one line of
+the quarantine report (JSON Lines: source, location, field, reason, raw value); the valid ones
+go on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from adapters.core.canonical import record_id
+from adapters.core.provinces import Province
+from adapters.dialects import DIALECTS
+from adapters.dialects.base import Parsed, Refusal, Source
+from adapters.pipeline.plan import DeltaRefusal, Planner
+from adapters.pipeline.publisher import Publisher
+from adapters.store.store import Store
+
+Kind = Literal["entries", "evaluations"]
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did.
+
+    ``published``: entries (or results) whose publication was confirmed on the ledger during
+    this run; ``already_published``: valid records that were already stored with the same
+    content and status, so nothing was sent for them.
+    """
+
+    read: int = 0
+    valid: int = 0
+    quarantined: int = 0
+    published: int = 0
+    already_published: int = 0
+    amended: int = 0
+    status_changes: int = 0
+    failed: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class QuarantineReport:
+    """The refused records of a run, one JSON object per line."""
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        self._stream = stream
+        self.count = 0
+
+    @classmethod
+    def to_path(cls, path: Path | None) -> QuarantineReport:
+        return cls(path.open("w", encoding="utf-8") if path else None)
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        if self._stream is not None:
+            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def refusal(self, r: Refusal) -> None:
+        self.add({"source": r.source, "location": r.location, "field": r.field, "reason": r.reason, "raw": r.raw})
+
+    def delta(self, source: str, r: DeltaRefusal) -> None:
+        self.add({"source": source, "location": r.location, "field": r.field, "reason": r.reason, "raw": r.local_id})
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def ingest(
+    *,
+    province: Province,
+    kind: Kind,
+    source: Source,
+    source_name: str,
+    store: Store,
+    planner: Planner,
+    publisher: Publisher,
+    quarantine: QuarantineReport,
+    chunk_size: int = 2_000,
+) -> IngestSummary:
+    """Ingest ``source`` (a path, file object or, for Shanghai, records pulled over HTTP).
+
+    Raises ``DialectError`` when the source cannot be read as the province's dialect; records
+    accepted before that point stay accepted and published.
+    """
+    summary = IngestSummary()
+    publisher.recover()
+    dialect = DIALECTS[province]
+    items = dialect.read_entries(source) if kind == "entries" else dialect.read_evaluations(source)
+    failed_before = len(store.failed_ops())
+    try:
+        for chunk in _chunks(iter(items), chunk_size):
+            summary.read += len(chunk)
+            parsed: list[Parsed[Any]] = []
+            for item in chunk:
+                if isinstance(item, Refusal):
+                    quarantine.refusal(item)
+                else:
+                    parsed.append(item)
+            ids = ["0x" + _record_id(p).hex() for p in parsed]
+            existing = store.records(ids)
+            current = store.current_versions(list(existing))
+            plan = (
+                planner.plan_entries(parsed, existing, current)
+                if kind == "entries"
+                else planner.plan_evaluations(parsed, existing, current)
+            )
+            for refusal in plan.refusals:
+                quarantine.delta(source_name, refusal)
+            summary.valid += len(parsed) - len(plan.refusals)
+            summary.already_published += plan.unchanged
+            summary.amended += plan.amended
+            summary.status_changes += plan.status_changes
+            store.write(plan.changes)
+            publisher.pump()
+    finally:
+        stats = publisher.drain()
+        summary.quarantined = quarantine.count
+        summary.published = stats.ops.get("publish" if kind == "entries" else "results", 0)
+        summary.failed = len(store.failed_ops()) - failed_before
+    return summary
+
+
+def _record_id(p: Parsed[Any]) -> bytes:
+    inner = p.record.entry if hasattr(p.record, "entry") else p.record.result
+    return record_id(inner)

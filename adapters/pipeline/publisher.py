@@ -1,0 +1,271 @@
+"""Publishing the outbox to the ledger in batches, exactly once.
+
+A batch is journaled — its signed transaction and the claim of its outbox operations written
+in one store transaction — before it is sent. After a crash, ``recover`` re-sends each
+journaled transaction that is not mined yet (same bytes, same nonce, same hash), and finishes
+the ones that were; so an operation reaches the ledger once whatever moment the process died
+at. A transaction whose nonce was taken by another one can never be mined: its operations go
+back to the outbox and are batched again.
+
+When the ledger refuses a batch, the decoded error names the culprit entry; that operation
+fails for good (reported), the others are batched again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from hexbytes import HexBytes
+
+from adapters.store.store import Batch, OutboxOp, Store
+from node.calls import AMEND_GAS, PUBLISH_GAS, RECOGNISE_GAS, RESULTS_GAS, STATUS_GAS, GasModel, encode_call
+from node.client import LedgerClient, SignedTx
+from node.deploy import Deployment
+from node.errors import ContractRevert, TransactionFailed
+
+log = logging.getLogger(__name__)
+
+#: op → (contract, function, gas model)
+CALLS: dict[str, tuple[str, str, GasModel]] = {
+    "publish": ("CreditLists", "publishBatch", PUBLISH_GAS),
+    "amend": ("CreditLists", "amendBatch", AMEND_GAS),
+    "status": ("CreditLists", "changeStatusBatch", STATUS_GAS),
+    "results": ("Evaluations", "publishResults", RESULTS_GAS),
+    "revoke": ("Evaluations", "revokeResults", STATUS_GAS),
+    "recognise": ("Evaluations", "recognise", RECOGNISE_GAS),
+}
+
+
+def _b32(hex_str: str) -> bytes:
+    return bytes.fromhex(hex_str[2:])
+
+
+def _local_id(local_id: str) -> bytes:
+    return local_id.encode("ascii").ljust(32, b"\0")
+
+
+def call_args(op: str, ops: list[OutboxOp]) -> list[object]:
+    """The arguments of the batch call for ``ops`` (all of kind ``op``)."""
+    if op == "publish":
+        return [
+            ops[0].record.tag_key_version,
+            [
+                (
+                    _local_id(o.record.local_id),
+                    o.record.list_type,
+                    o.record.domain,
+                    _b32(o.record.subject_tag),
+                    _b32(o.commitment),
+                    o.record.chain_valid_from,
+                    o.record.chain_valid_until,
+                )
+                for o in ops
+            ],
+        ]
+    if op == "amend":
+        return [
+            [
+                (_b32(o.record.record_id), _b32(o.commitment), o.record.chain_valid_from, o.record.chain_valid_until)
+                for o in ops
+            ]
+        ]
+    if op == "status":
+        return [[(_b32(o.record.record_id), o.target_status) for o in ops]]
+    if op == "results":
+        return [
+            [
+                (
+                    _local_id(o.record.local_id),
+                    o.record.domain,
+                    o.record.scheme_id,
+                    o.record.grade,
+                    _b32(o.record.subject_tag),
+                    _b32(o.commitment),
+                    o.record.chain_valid_from,
+                    o.record.chain_valid_until,
+                )
+                for o in ops
+            ]
+        ]
+    return [[_b32(o.record.record_id) for o in ops]]  # revoke, recognise
+
+
+@dataclass
+class PublishStats:
+    batches: int = 0
+    ops: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    gas_used: int = 0
+
+    def add(self, op: str, n: int, gas: int) -> None:
+        self.batches += 1
+        self.ops[op] = self.ops.get(op, 0) + n
+        self.gas_used += gas
+
+
+class Publisher:
+    """Drains one province store's outbox to the ledger.
+
+    ``pump`` sends whatever is pending (keeping up to ``depth`` transactions in flight and
+    completing the oldest as needed); ``drain`` waits for everything sent. Only one publisher
+    should run per province key at a time; if two do, the store's claim keeps them from sending
+    the same operation twice.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        client: LedgerClient,
+        deployment: Deployment,
+        batch_size: int = 500,
+        depth: int = 4,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.deployment = deployment
+        self.batch_size = batch_size
+        self.depth = depth
+        self.stats = PublishStats()
+        self._inflight: deque[tuple[Batch, SignedTx | None]] = deque()
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Finish or re-send every journaled batch left by an earlier run; returns how many."""
+        batches = self.store.open_batches()
+        for batch in batches:
+            receipt = self.client.receipt(batch.tx_hash)
+            if receipt is None:
+                try:
+                    self.client.submit(_signed(batch))
+                except TransactionFailed as exc:
+                    # its nonce went to another transaction: this one can never be mined
+                    self.store.fail_batch(batch.id, error=f"replaced: {exc}", failed_ops={})
+                    continue
+            self._inflight.append((batch, None))
+        self.client.nonces.resync()
+        self._complete(until=0)
+        return len(batches)
+
+    # -- sending --------------------------------------------------------------------------
+
+    def pump(self) -> None:
+        """Batch and send the pending outbox operations."""
+        while True:
+            ops = self.store.pending_ops(self.batch_size * 4)
+            if not ops:
+                return
+            for group in _groups(ops, self.batch_size):
+                self._send(group)
+
+    def _send(self, ops: list[OutboxOp]) -> None:
+        op = ops[0].op
+        contract, function, gas = CALLS[op]
+        to = self.deployment.address(contract)
+        data = encode_call(contract, function, *call_args(op, ops))
+        tx = self.client.sign(to=to, data=data, gas=gas.limit(len(ops)))
+        batch_id = self.store.journal_batch(
+            op=op,
+            op_ids=[o.id for o in ops],
+            tx={
+                "sender": tx.sender,
+                "nonce": tx.nonce,
+                "tx_hash": tx.tx_hash,
+                "raw_tx": tx.raw,
+                "to_address": to,
+                "gas": tx.gas,
+            },
+        )
+        batch = Batch(batch_id, op, tx.sender, tx.nonce, tx.tx_hash, tx.raw, to, tx.gas, "signed")
+        try:
+            self.client.submit(tx)
+        except TransactionFailed as exc:
+            self.store.fail_batch(batch_id, error=str(exc), failed_ops={})
+            return
+        self._inflight.append((batch, tx))
+        self._complete(until=self.depth)
+
+    def drain(self) -> PublishStats:
+        """Wait for every sent batch, publishing again whatever a failure sent back."""
+        while True:
+            self._complete(until=0)
+            if not self.store.has_pending():
+                return self.stats
+            self.pump()
+
+    def _complete(self, *, until: int) -> None:
+        while len(self._inflight) > until:
+            batch, tx = self._inflight.popleft()
+            ops = self.store.batch_ops(batch.id)
+            try:
+                receipt = self.client.wait(tx or _signed(batch), timeout=600)
+            except ContractRevert as exc:
+                self._refused(batch, ops, exc)
+                continue
+            except TransactionFailed as exc:
+                log.warning("batch %s (%s) failed: %s", batch.id, batch.tx_hash, exc)
+                self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
+                continue
+            self.store.complete_batch(batch.id, block_number=receipt.block_number, gas_used=receipt.gas_used)
+            self.stats.add(batch.op, len(ops), receipt.gas_used)
+
+    def _refused(self, batch: Batch, ops: list[tuple[int, str, str, int, int | None]], exc: ContractRevert) -> None:
+        culprit = _culprit(ops, exc)
+        reason = f"the ledger refused it: {exc}"
+        if culprit is None:
+            # no entry named (e.g. a stale tag key version): fail the batch, keep its operations
+            log.warning("batch %s refused without a culprit: %s", batch.id, exc)
+            self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
+            if exc.name == "CreditListsStaleTagKeyVersion":
+                raise exc
+            return
+        self.store.fail_batch(batch.id, error=str(exc), failed_ops={culprit: reason})
+        self.stats.failed += 1
+
+
+def _culprit(ops: list[tuple[int, str, str, int, int | None]], exc: ContractRevert) -> int | None:
+    """The outbox id of the operation the revert names."""
+    named = {
+        v.hex() if isinstance(v, bytes) else str(v).lower().removeprefix("0x")
+        for k, v in exc.args_by_name.items()
+        if k in ("entryId", "resultId", "localId")
+    }
+    for op_id, _op, rid, _version, _target in ops:
+        if rid.removeprefix("0x") in named:
+            return op_id
+    return None
+
+
+def _groups(ops: list[OutboxOp], size: int) -> list[list[OutboxOp]]:
+    """Consecutive operations of the same kind (and tag key version), at most ``size`` each."""
+    groups: list[list[OutboxOp]] = []
+    for o in ops:
+        key = (o.op, o.record.tag_key_version if o.op == "publish" else 0)
+        last = groups[-1] if groups else None
+        if (
+            last
+            and len(last) < size
+            and (last[0].op, last[0].record.tag_key_version if o.op == "publish" else 0) == key
+        ):
+            last.append(o)
+        else:
+            groups.append([o])
+    return groups
+
+
+def _signed(batch: Batch) -> SignedTx:
+    """The journaled transaction as the client sends and waits for it."""
+    data = TypedTransaction.from_bytes(HexBytes(batch.raw_tx)).as_dict()["data"]
+    return SignedTx(
+        sender=batch.sender,
+        nonce=batch.nonce,
+        tx_hash=batch.tx_hash,
+        raw=batch.raw_tx,
+        to=batch.to_address,
+        data=bytes(data),
+        gas=batch.gas,
+    )

@@ -1,0 +1,20 @@
+"""The province store (SQLite by default, PostgreSQL supported) with Alembic migrations."""
+
+from adapters.store.db import create_store_engine, migrate, sqlite_dsn
+from adapters.store.errors import StoreCorrupt, StoreError, StoreUnavailable
+from adapters.store.store import Batch, Changes, OutboxOp, Store, StoredRecord, StoredVersion
+
+__all__ = [
+    "Batch",
+    "Changes",
+    "OutboxOp",
+    "Store",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreUnavailable",
+    "StoredRecord",
+    "StoredVersion",
+    "create_store_engine",
+    "migrate",
+    "sqlite_dsn",
+]

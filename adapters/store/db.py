@@ -1,0 +1,63 @@
+"""Opening a province store: the engine (SQLite in WAL mode by default, or PostgreSQL) and its
+schema, brought to the newest migration with Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from adapters.store.errors import StoreError, store_error
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def sqlite_dsn(path: Path) -> str:
+    """The DSN of a SQLite store file."""
+    return f"sqlite:///{path}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (gateway, sync) work while the publisher writes; NORMAL keeps every
+    # committed transaction across a crash of the process (only a power loss can cost the last
+    # few), and the ledger, not the store, is the record of what was published.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_store_engine(dsn: str) -> Engine:
+    """An engine for ``dsn`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    try:
+        url = make_url(dsn)
+    except ArgumentError as exc:
+        raise StoreError(f"store DSN {dsn!r} is not a database URL: {exc}") from exc
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    raise StoreError(f"store DSN {dsn!r}: only sqlite and postgresql are supported")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (a no-op when it is there already)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except (OperationalError, DBAPIError) as exc:
+        raise store_error(exc, f"cannot open the store at {engine.url.render_as_string(hide_password=True)}") from exc

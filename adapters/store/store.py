@@ -1,0 +1,505 @@
+"""The province store: records and their versions, the outbox of ledger writes, the batch
+journal and the event cursors, behind one small API on SQLAlchemy Core.
+
+Every method that changes something does it in one database transaction, so a crash leaves
+either all of a step or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
+
+from adapters.store import schema
+from adapters.store.db import create_store_engine, migrate
+from adapters.store.errors import StoreCorrupt, store_error
+
+T = TypeVar("T")
+_IN_CHUNK = 500  # ids per IN (...) query
+
+RECORD_COLUMNS = tuple(c.name for c in schema.records.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A ``records`` row."""
+
+    record_id: str
+    kind: str
+    province: str
+    local_id: str
+    origin: str
+    version: int
+    status: int
+    anchored_version: int
+    anchored_status: int
+    subject_tag: str
+    tag_key_version: int
+    list_type: int | None
+    domain: int
+    scheme_id: int | None
+    grade: int | None
+    chain_valid_from: int
+    chain_valid_until: int
+    source_updated_at: str | None
+    block_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    record_id: str
+    version: int
+    commitment: str
+    salt: str | None
+    record: str | None  # canonical JSON
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxOp:
+    """A pending ledger write with what its call needs."""
+
+    id: int
+    op: str
+    record: StoredRecord
+    version: int
+    target_status: int | None
+    commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A journaled transaction."""
+
+    id: int
+    op: str
+    sender: str
+    nonce: int
+    tx_hash: str
+    raw_tx: bytes
+    to_address: str
+    gas: int
+    state: str
+
+
+@dataclass
+class Changes:
+    """What one ingest or sync step writes, applied atomically by ``Store.write``."""
+
+    new_records: list[dict[str, Any]]
+    record_updates: list[dict[str, Any]]  # each with record_id and the columns to set
+    new_versions: list[dict[str, Any]]
+    version_updates: list[dict[str, Any]]  # record_id, version, salt, record
+    ops: list[dict[str, Any]]  # op, record_id, version, target_status
+    refusals: list[dict[str, Any]]
+    cursor: tuple[str, int] | None = None
+
+    @classmethod
+    def empty(cls) -> Changes:
+        return cls([], [], [], [], [], [])
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.new_records
+            or self.record_updates
+            or self.new_versions
+            or self.version_updates
+            or self.ops
+            or self.refusals
+            or self.cursor
+        )
+
+
+def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Store:
+    """One province's store. Safe to share between threads (one connection per call)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, dsn: str) -> Store:
+        """Open (creating or migrating as needed) the store at ``dsn``."""
+        engine = create_store_engine(dsn)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dsn(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def _run(self, what: str, fn: Callable[[Connection], T], *, write: bool = False) -> T:
+        try:
+            if write:
+                with self.engine.begin() as conn:
+                    return fn(conn)
+            with self.engine.connect() as conn:
+                return fn(conn)
+        except DBAPIError as exc:
+            raise store_error(exc, f"store {self.dsn}: {what}") from exc
+
+    # -- records ----------------------------------------------------------------------------
+
+    def records(self, record_ids: Sequence[str]) -> dict[str, StoredRecord]:
+        """The stored rows of ``record_ids`` that exist."""
+
+        def q(conn: Connection) -> dict[str, StoredRecord]:
+            found: dict[str, StoredRecord] = {}
+            for chunk in _chunks(record_ids):
+                for row in conn.execute(select(schema.records).where(schema.records.c.record_id.in_(chunk))):
+                    found[row.record_id] = StoredRecord(*row)
+            return found
+
+        return self._run("read records", q)
+
+    def record(self, record_id: str) -> StoredRecord | None:
+        return self.records([record_id]).get(record_id)
+
+    def version(self, record_id: str, version: int) -> StoredVersion | None:
+        """Version ``version`` of a record (its commitment, salt and canonical record)."""
+
+        def q(conn: Connection) -> StoredVersion | None:
+            row = conn.execute(
+                select(schema.versions).where(
+                    and_(schema.versions.c.record_id == record_id, schema.versions.c.version == version)
+                )
+            ).first()
+            return StoredVersion(*row) if row else None
+
+        return self._run("read a version", q)
+
+    def versions(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], StoredVersion]:
+        """Several versions at once, keyed by (record id, version)."""
+
+        def q(conn: Connection) -> dict[tuple[str, int], StoredVersion]:
+            wanted = set(keys)
+            out: dict[tuple[str, int], StoredVersion] = {}
+            for chunk in _chunks(sorted({k[0] for k in keys})):
+                rows = conn.execute(select(schema.versions).where(schema.versions.c.record_id.in_(chunk)))
+                for row in rows:
+                    if (row.record_id, row.version) in wanted:
+                        out[(row.record_id, row.version)] = StoredVersion(*row)
+            return out
+
+        return self._run("read versions", q)
+
+    def current_versions(self, record_ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """The latest version row of each record."""
+
+        def q(conn: Connection) -> dict[str, StoredVersion]:
+            out: dict[str, StoredVersion] = {}
+            r, v = schema.records, schema.versions
+            for chunk in _chunks(record_ids):
+                rows = conn.execute(
+                    select(v)
+                    .join(r, and_(r.c.record_id == v.c.record_id, r.c.version == v.c.version))
+                    .where(r.c.record_id.in_(chunk))
+                )
+                for row in rows:
+                    out[row.record_id] = StoredVersion(*row)
+            return out
+
+        return self._run("read current versions", q)
+
+    def iter_records(
+        self, *, origin: str | None = None, kind: str | None = None, batch: int = 5_000
+    ) -> Iterator[tuple[StoredRecord, StoredVersion]]:
+        """Every record with its current version, in record-id order, read in pages."""
+        r, v = schema.records, schema.versions
+        after = ""
+        while True:
+            conds = [r.c.record_id > after]
+            if origin is not None:
+                conds.append(r.c.origin == origin)
+            if kind is not None:
+                conds.append(r.c.kind == kind)
+            stmt = (
+                select(r, v)
+                .join(v, and_(r.c.record_id == v.c.record_id, r.c.version == v.c.version))
+                .where(and_(*conds))
+                .order_by(r.c.record_id)
+                .limit(batch)
+            )
+            rows: Sequence[Any] = self._run("read records", partial(_all, stmt))
+            if not rows:
+                return
+            n = len(RECORD_COLUMNS)
+            for row in rows:
+                yield StoredRecord(*row[:n]), StoredVersion(*row[n:])
+            after = rows[-1][0]
+
+    def records_by_tag(self, subject_tags: Sequence[str]) -> list[StoredRecord]:
+        def q(conn: Connection) -> list[StoredRecord]:
+            rows = conn.execute(select(schema.records).where(schema.records.c.subject_tag.in_(list(subject_tags))))
+            return [StoredRecord(*row) for row in rows]
+
+        return self._run("read records by subject tag", q)
+
+    def counts(self) -> dict[str, Any]:
+        """Record counts by origin, kind and status; outbox counts by state."""
+
+        def q(conn: Connection) -> dict[str, Any]:
+            r, o = schema.records, schema.outbox
+            by_status: dict[str, dict[str, dict[int, int]]] = {}
+            rows = conn.execute(
+                select(r.c.origin, r.c.kind, r.c.status, func.count()).group_by(r.c.origin, r.c.kind, r.c.status)
+            )
+            for origin, kind, status, n in rows:
+                by_status.setdefault(origin, {}).setdefault(kind, {})[int(status)] = int(n)
+            outbox = {state: int(n) for state, n in conn.execute(select(o.c.state, func.count()).group_by(o.c.state))}
+            return {"records": by_status, "outbox": outbox}
+
+        return self._run("count records", q)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def write(self, changes: Changes) -> None:
+        """Apply ``changes`` in one transaction."""
+        if not changes:
+            return
+
+        def tx(conn: Connection) -> None:
+            if changes.new_records:
+                _bulk_insert(conn, schema.records, changes.new_records)
+            for cols, group in _group_by_columns(changes.record_updates):
+                stmt = (
+                    update(schema.records)
+                    .where(schema.records.c.record_id == bindparam("_id"))
+                    .values({c: bindparam(c) for c in cols})
+                )
+                conn.execute(stmt, [{**{c: u[c] for c in cols}, "_id": u["record_id"]} for u in group])
+            if changes.new_versions:
+                _bulk_insert(conn, schema.versions, changes.new_versions)
+            if changes.version_updates:
+                stmt = (
+                    update(schema.versions)
+                    .where(
+                        and_(
+                            schema.versions.c.record_id == bindparam("_id"),
+                            schema.versions.c.version == bindparam("_v"),
+                        )
+                    )
+                    .values(salt=bindparam("salt"), record=bindparam("record"))
+                )
+                conn.execute(
+                    stmt,
+                    [
+                        {"_id": u["record_id"], "_v": u["version"], "salt": u["salt"], "record": u["record"]}
+                        for u in changes.version_updates
+                    ],
+                )
+            if changes.ops:
+                _bulk_insert(conn, schema.outbox, [{**op, "state": "pending"} for op in changes.ops])
+            if changes.refusals:
+                conn.execute(schema.refusals.insert(), changes.refusals)
+            if changes.cursor is not None:
+                _set_cursor(conn, *changes.cursor)
+
+        self._run("write records", tx, write=True)
+
+    # -- outbox and batch journal -----------------------------------------------------------
+
+    def pending_ops(self, limit: int) -> list[OutboxOp]:
+        """The oldest pending outbox operations, in order, with their records and commitments."""
+
+        def q(conn: Connection) -> list[OutboxOp]:
+            o, r, v = schema.outbox, schema.records, schema.versions
+            rows = conn.execute(
+                select(o.c.id, o.c.op, o.c.version, o.c.target_status, v.c.commitment, r)
+                .join(r, r.c.record_id == o.c.record_id)
+                .join(v, and_(v.c.record_id == o.c.record_id, v.c.version == o.c.version))
+                .where(o.c.state == "pending")
+                .order_by(o.c.id)
+                .limit(limit)
+            ).all()
+            return [OutboxOp(row[0], row[1], StoredRecord(*row[5:]), row[2], row[3], row[4]) for row in rows]
+
+        return self._run("read the outbox", q)
+
+    def has_pending(self) -> bool:
+        return self._run(
+            "read the outbox",
+            lambda conn: (
+                conn.execute(select(schema.outbox.c.id).where(schema.outbox.c.state == "pending").limit(1)).first()
+                is not None
+            ),
+        )
+
+    def journal_batch(self, *, op: str, op_ids: Sequence[int], tx: Mapping[str, Any]) -> int:
+        """Record a signed transaction and claim its operations, atomically.
+
+        ``tx`` holds sender, nonce, tx_hash, raw_tx, to_address and gas. Raises
+        ``StoreCorrupt`` if another publisher claimed any of the operations first.
+        """
+
+        def t(conn: Connection) -> int:
+            inserted = conn.execute(schema.batches.insert().values(op=op, state="signed", **tx)).inserted_primary_key
+            assert inserted is not None
+            batch_id = int(inserted[0])
+            claimed = 0
+            for chunk in _chunks(op_ids):
+                claimed += conn.execute(
+                    update(schema.outbox)
+                    .where(and_(schema.outbox.c.id.in_(chunk), schema.outbox.c.state == "pending"))
+                    .values(state="batched", batch_id=batch_id)
+                ).rowcount
+            if claimed != len(op_ids):
+                raise StoreCorrupt(f"{len(op_ids) - claimed} outbox operations were claimed by another publisher")
+            return batch_id
+
+        return self._run("journal a batch", t, write=True)
+
+    def open_batches(self) -> list[Batch]:
+        """Journaled transactions not known to be mined yet, in nonce order."""
+
+        def q(conn: Connection) -> list[Batch]:
+            b = schema.batches
+            rows = conn.execute(
+                select(
+                    b.c.id, b.c.op, b.c.sender, b.c.nonce, b.c.tx_hash, b.c.raw_tx, b.c.to_address, b.c.gas, b.c.state
+                )
+                .where(b.c.state == "signed")
+                .order_by(b.c.nonce)
+            ).all()
+            return [Batch(*row) for row in rows]
+
+        return self._run("read the batch journal", q)
+
+    def batch_ops(self, batch_id: int) -> list[tuple[int, str, str, int, int | None]]:
+        """(outbox id, op, record id, version, target status) of a batch's operations."""
+        o = schema.outbox
+        return self._run(
+            "read a batch",
+            lambda conn: [
+                (r[0], r[1], r[2], r[3], r[4])
+                for r in conn.execute(
+                    select(o.c.id, o.c.op, o.c.record_id, o.c.version, o.c.target_status)
+                    .where(o.c.batch_id == batch_id)
+                    .order_by(o.c.id)
+                )
+            ],
+        )
+
+    def complete_batch(self, batch_id: int, *, block_number: int, gas_used: int) -> None:
+        """Mark a mined batch done and its records anchored at the versions/statuses it wrote."""
+        b, o, r = schema.batches, schema.outbox, schema.records
+
+        def t(conn: Connection) -> None:
+            conn.execute(
+                update(b).where(b.c.id == batch_id).values(state="mined", block_number=block_number, gas_used=gas_used)
+            )
+            op = conn.execute(select(b.c.op).where(b.c.id == batch_id)).scalar_one()
+            if op != "recognise":
+                conn.execute(
+                    update(r)
+                    .where(and_(r.c.record_id == o.c.record_id, o.c.batch_id == batch_id))
+                    .values(
+                        anchored_version=o.c.version,
+                        anchored_status=_anchored_status_sql(op, o.c.target_status),
+                        block_number=block_number,
+                    )
+                )
+            conn.execute(update(o).where(o.c.batch_id == batch_id).values(state="done"))
+
+        self._run("complete a batch", t, write=True)
+
+    def fail_batch(self, batch_id: int, *, error: str, failed_ops: Mapping[int, str]) -> None:
+        """Record a failed or replaced transaction: the operations in ``failed_ops`` (outbox id →
+        reason) fail for good, the batch's other operations go back to pending."""
+
+        def t(conn: Connection) -> None:
+            conn.execute(
+                update(schema.batches).where(schema.batches.c.id == batch_id).values(state="failed", error=error)
+            )
+            for op_id, reason in failed_ops.items():
+                conn.execute(
+                    update(schema.outbox).where(schema.outbox.c.id == op_id).values(state="failed", error=reason)
+                )
+            conn.execute(
+                update(schema.outbox)
+                .where(and_(schema.outbox.c.batch_id == batch_id, schema.outbox.c.state == "batched"))
+                .values(state="pending", batch_id=None)
+            )
+
+        self._run("record a failed batch", t, write=True)
+
+    def failed_ops(self) -> list[tuple[int, str, str, str]]:
+        """(outbox id, op, record id, reason) of operations the ledger refused."""
+        o = schema.outbox
+        return self._run(
+            "read failed operations",
+            lambda conn: [
+                (r[0], r[1], r[2], r[3] or "")
+                for r in conn.execute(select(o.c.id, o.c.op, o.c.record_id, o.c.error).where(o.c.state == "failed"))
+            ],
+        )
+
+    # -- cursors --------------------------------------------------------------------------
+
+    def cursor(self, name: str) -> int | None:
+        """The last block the follower ``name`` has fully processed."""
+        c = schema.cursors
+        row = self._run("read a cursor", lambda conn: conn.execute(select(c.c.block).where(c.c.name == name)).first())
+        return int(row[0]) if row else None
+
+    def set_cursor(self, name: str, block: int) -> None:
+        self._run("write a cursor", lambda conn: _set_cursor(conn, name, block), write=True)
+
+    def refusals(self) -> list[dict[str, Any]]:
+        f = schema.refusals
+        return self._run(
+            "read refusals", lambda conn: [dict(r._mapping) for r in conn.execute(select(f).order_by(f.c.id))]
+        )
+
+
+def _all(stmt: Any, conn: Connection) -> Sequence[Any]:
+    return conn.execute(stmt).all()
+
+
+def _set_cursor(conn: Connection, name: str, block: int) -> None:
+    c = schema.cursors
+    if conn.execute(update(c).where(c.c.name == name).values(block=block)).rowcount == 0:
+        conn.execute(c.insert().values(name=name, block=block))
+
+
+# EntryStatus values; kept here as ints so the store does not depend on the record model.
+_PUBLISHED, _AMENDED = 1, 3
+_RESULT_ACTIVE, _RESULT_REVOKED = 1, 2
+
+
+def _anchored_status_sql(op: str, target: ColumnElement[Any]) -> ColumnElement[Any] | int:
+    """The status a record has on the ledger once an operation of kind ``op`` is mined."""
+    fixed = {"publish": _PUBLISHED, "amend": _AMENDED, "results": _RESULT_ACTIVE, "revoke": _RESULT_REVOKED}
+    return fixed.get(op, target)
+
+
+def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one driver-level ``executemany`` (SQLAlchemy's per-row parameter
+    processing costs more than the database's own work here)."""
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    style = conn.dialect.paramstyle
+    mark = "?" if style == "qmark" else "%s"
+    # table and column names come from the schema, never from data
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"  # noqa: S608
+    conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+
+
+def _group_by_columns(updates: Iterable[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for u in updates:
+        cols = tuple(sorted(k for k in u if k != "record_id"))
+        if not cols:
+            continue
+        groups.setdefault(cols, []).append(u)
+    return list(groups.items())
