@@ -846,7 +846,8 @@ _TERMINAL = (EntryStatus.REPAIRED, EntryStatus.EXPIRED, EntryStatus.REVOKED)
 
 def _evolve(synth: Synthesizer, record: Any, share: float) -> Any:
     rng = synth.rng
-    touched = synth._updated(synth.as_of - dt.timedelta(days=rng.randrange(90)))
+    # ``as_of`` is later than the earlier export by more than the 30 days drawn here
+    touched = synth._updated(synth.as_of - dt.timedelta(days=int(rng.random() * 30)))
     if isinstance(record, SourceEvaluation):
         if not record.revoked and rng.random() < share * 0.3:
             return dataclasses.replace(record, revoked=True, updated_at=touched)
@@ -856,10 +857,15 @@ def _evolve(synth: Synthesizer, record: Any, share: float) -> Any:
         return record
     if entry.valid_until is not None and entry.valid_until < synth.as_of:
         return dataclasses.replace(record, status=EntryStatus.EXPIRED, updated_at=touched)
-    if status is EntryStatus.DISPUTED and rng.random() < 0.5:
-        if rng.random() < 0.5:  # objection rejected
+    if status is EntryStatus.DISPUTED:
+        roll = rng.random()
+        if roll < 0.25:  # objection rejected
             return dataclasses.replace(record, status=EntryStatus.PUBLISHED, updated_at=touched)
-        return _amend(synth, record, touched)  # objection upheld: corrected
+        if roll < 0.5:  # objection upheld: corrected
+            return _amend(synth, record, touched)
+        if roll < 0.5 + share * 0.1:
+            return dataclasses.replace(record, status=EntryStatus.REVOKED, updated_at=touched)
+        return record
     if rng.random() >= share:
         return record
     step = rng.random()
@@ -873,12 +879,18 @@ def _evolve(synth: Synthesizer, record: Any, share: float) -> Any:
 
 
 def _amend(synth: Synthesizer, record: SourceEntry, touched: dt.datetime) -> SourceEntry:
+    """A correction that always changes the record: a longer validity or a reworded reason."""
     entry = record.entry
-    if synth.rng.random() < 0.5 or entry.valid_until is None:
-        amended = dataclasses.replace(entry, reason=entry.reason.removesuffix("（已更正）") + "（已更正）")
-    else:
+    if entry.valid_until is not None and synth.rng.random() < 0.5:
         amended = dataclasses.replace(entry, valid_until=entry.valid_until + dt.timedelta(days=180))
+    elif entry.reason.endswith(_CORRECTED):
+        amended = dataclasses.replace(entry, reason=entry.reason.removesuffix(_CORRECTED))
+    else:
+        amended = dataclasses.replace(entry, reason=entry.reason + _CORRECTED)
     return SourceEntry(amended, EntryStatus.AMENDED, touched)
+
+
+_CORRECTED = "（已更正）"
 
 
 SAMPLE_SEED = 2026
