@@ -8,7 +8,9 @@ LedgerError                     root: anything that went wrong talking to the le
 ├── TransactionFailed           a transaction was mined but failed, or could not be sent
 │   └── ContractRevert          it reverted; carries the decoded custom error
 ├── DeploymentError             a deployment is missing, foreign or does not match
-└── ProofError                  a Merkle proof or tree argument does not verify
+├── ProofError                  a Merkle proof or tree argument does not verify
+├── LedgerStoreError            the embedded ledger's data dir is corrupt, foreign, in use or unwritable
+└── JsonRpcError                the embedded ledger refused a JSON-RPC request (code, message, data)
 """
 
 from __future__ import annotations
@@ -73,6 +75,24 @@ class DeploymentError(LedgerError):
 
 class ProofError(LedgerError):
     pass
+
+
+class LedgerStoreError(LedgerError):
+    """The embedded ledger's data dir cannot be used: corrupt, foreign, or a write failed."""
+
+
+class JsonRpcError(LedgerError):
+    """A JSON-RPC request the embedded ledger refuses, as a JSON-RPC 2.0 error object.
+
+    ``code`` follows JSON-RPC 2.0 and the Ethereum conventions (-32602 invalid params, -32000
+    a transaction refused, 3 a reverted call with the revert data in ``data``).
+    """
+
+    def __init__(self, code: int, message: str, *, data: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
 
 
 def _show(value: Any) -> str:

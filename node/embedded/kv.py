@@ -1,0 +1,100 @@
+"""py-evm's atomic key-value database over the ``kv`` table of the ledger's SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eth.abc import AtomicWriteBatchAPI
+from eth.db.atomic import AtomicDBWriteBatch
+from eth.db.backends.base import BaseAtomicDB
+
+from node.errors import LedgerStoreError
+
+_GET = "SELECT v FROM kv WHERE k = ?"
+
+
+class BlockBufferedKV(BaseAtomicDB):
+    """The miner's view: committed rows plus the writes of the block being built.
+
+    py-evm writes trie nodes, headers and lookups in several ``atomic_batch`` calls while it
+    builds one block. They all land in an in-memory buffer here; :meth:`take_writes` hands
+    the buffer to the store, which writes it in the same SQLite transaction as the block's
+    receipts, log index and head pointer. So a block is either entirely on disk or not at all.
+    """
+
+    def __init__(self, *, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._writes: dict[bytes, bytes | None] = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        if key in self._writes:
+            value = self._writes[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        row = self._connection.execute(_GET, (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return bytes(row[0])
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._writes[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        if not self._exists(key):
+            raise KeyError(key)
+        self._writes[key] = None
+
+    def _exists(self, key: bytes) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    @contextmanager
+    def atomic_batch(self) -> Iterator[AtomicWriteBatchAPI]:
+        with AtomicDBWriteBatch._commit_unless_raises(self) as batch:
+            yield batch
+
+    def take_writes(self) -> dict[bytes, bytes | None]:
+        """The buffered writes (``None`` marks a delete); the buffer starts empty again."""
+        writes, self._writes = self._writes, {}
+        return writes
+
+    def discard(self) -> None:
+        """Forget the block being built (it failed and will not be committed)."""
+        self._writes = {}
+
+
+class ReadOnlyKV(BaseAtomicDB):
+    """A reader's view of the committed rows, for state queries at any block.
+
+    State trie nodes are addressed by their hash and never change once written, so readers on
+    their own connections see a consistent state for any committed state root.
+    """
+
+    def __init__(self, *, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def __getitem__(self, key: bytes) -> bytes:
+        row = self._connection.execute(_GET, (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return bytes(row[0])
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        raise LedgerStoreError("internal error: a read-only ledger view was asked to write")
+
+    def __delitem__(self, key: bytes) -> None:
+        raise LedgerStoreError("internal error: a read-only ledger view was asked to delete")
+
+    def _exists(self, key: bytes) -> bool:
+        return self._connection.execute(_GET, (key,)).fetchone() is not None
+
+    @contextmanager
+    def atomic_batch(self) -> Iterator[AtomicWriteBatchAPI]:
+        with AtomicDBWriteBatch._commit_unless_raises(self) as batch:
+            yield batch
