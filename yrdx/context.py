@@ -22,9 +22,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.core.grades import SCHEMES, YRD_SCALE
+from adapters.core.model import RECOGNITION_DOMAINS
 from adapters.core.provinces import PROVINCES, Province
 from adapters.core.tags import TagKeyring
 from adapters.store import Store, sqlite_dsn
+from node.calls import encode_call
 from node.client import LedgerClient, RetryPolicy
 from node.deploy import Deployment, deploy_or_verify
 from node.dev_accounts import dev_accounts
@@ -134,8 +137,34 @@ def init_development(data_dir: DataDir, *, rpc_url: str) -> tuple[Deployment, bo
         data_dir.tag_keys.write_bytes(TagKeyring.development().to_json())
     deployer = LedgerClient(rpc_url=rpc_url, account=accounts[0], retry=RetryPolicy(attempts=5))
     deployer.wait_for_endpoint(timeout=30)
-    return deploy_or_verify(
+    deployment, created = deploy_or_verify(
         deployer,
         data_dir.manifest,
         founding_members={p.code: accounts[i + 1].address for i, p in enumerate(PROVINCES)},
     )
+    members = [data_dir.province_client(p, rpc_url=rpc_url) for p in PROVINCES]
+    adopt_default_agreements(members, deployment)
+    return deployment, created
+
+
+def adopt_default_agreements(members: list[LedgerClient], deployment: Deployment) -> int:
+    """Propose and vote (with the first quorum of ``members``) the default recognition agreement
+    of every mutual-recognition domain that has none yet; returns how many were adopted."""
+    evaluations = members[0].contract("Evaluations", deployment.address("Evaluations"))
+    consortium_address = deployment.address("Consortium")
+    quorum = int(members[0].call(members[0].contract("Consortium", consortium_address).functions.quorum()))
+    mappings = [(s.province.code, s.scheme_id, s.yrd_indexes()) for s in SCHEMES.values()]
+    adopted = 0
+    for domain in RECOGNITION_DOMAINS:
+        version, _ = members[0].call(evaluations.functions.agreement(int(domain)))
+        if version:
+            continue
+        data = encode_call("Evaluations", "adoptAgreement", int(domain), len(YRD_SCALE), mappings)
+        proposer = members[0]
+        consortium = proposer.contract("Consortium", consortium_address)
+        receipt = proposer.transact(consortium.functions.proposeCall(deployment.address("Evaluations"), data))
+        proposal_id = int(receipt.logs[0]["topics"][1], 16)
+        for voter in members[1:quorum]:
+            voter.transact(voter.contract("Consortium", consortium_address).functions.vote(proposal_id))
+        adopted += 1
+    return adopted

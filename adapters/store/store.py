@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from adapters.store import schema
@@ -238,6 +238,22 @@ class Store:
             for row in rows:
                 yield StoredRecord(*row[:n]), StoredVersion(*row[n:])
             after = rows[-1][0]
+
+    def missing_content(self, *, limit: int = 1_000) -> list[StoredRecord]:
+        """Synced copies that are shared on the ledger but whose current version's record and
+        salt have not been obtained yet."""
+        r, v = schema.records, schema.versions
+        shared = or_(
+            and_(r.c.kind == "list-entry", r.c.status.in_(_SHARED_ENTRY)),
+            and_(r.c.kind == "evaluation", r.c.status == _RESULT_ACTIVE),
+        )
+        stmt = (
+            select(r)
+            .join(v, and_(r.c.record_id == v.c.record_id, r.c.version == v.c.version))
+            .where(and_(r.c.origin == "synced", v.c.record.is_(None), shared))
+            .limit(limit)
+        )
+        return self._run("read missing copies", lambda conn: [StoredRecord(*row) for row in conn.execute(stmt)])
 
     def records_by_tag(self, subject_tags: Sequence[str]) -> list[StoredRecord]:
         def q(conn: Connection) -> list[StoredRecord]:
@@ -475,6 +491,7 @@ def _set_cursor(conn: Connection, name: str, block: int) -> None:
 
 # EntryStatus values; kept here as ints so the store does not depend on the record model.
 _PUBLISHED, _AMENDED = 1, 3
+_SHARED_ENTRY = (1, 2, 3)  # PUBLISHED, DISPUTED, AMENDED
 _RESULT_ACTIVE, _RESULT_REVOKED = 1, 2
 
 

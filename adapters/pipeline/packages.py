@@ -1,0 +1,62 @@
+"""Record packages from a store, and where a province gets other provinces' packages from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import orjson
+
+from adapters.core.errors import PackageInvalid
+from adapters.core.model import EVALUATION_SCHEMA_VERSION, LIST_ENTRY_SCHEMA_VERSION
+from adapters.core.package import RecordPackage
+from adapters.core.provinces import Province
+from adapters.store.store import Store
+
+Key = tuple[str, int]  # (record id as 0x hex, version)
+
+
+def load_packages(store: Store, keys: Sequence[Key]) -> dict[Key, RecordPackage]:
+    """The packages of the given (record id, version) pairs that the store can serve: versions
+    it holds with their record and salt. Missing or withdrawn versions are left out."""
+    versions = store.versions(keys)
+    records = store.records(sorted({k[0] for k in versions}))
+    out: dict[Key, RecordPackage] = {}
+    for key, v in versions.items():
+        rec = records.get(key[0])
+        if rec is None or v.record is None or v.salt is None:
+            continue
+        doc = {
+            "kind": rec.kind,
+            "schema_version": LIST_ENTRY_SCHEMA_VERSION if rec.kind == "list-entry" else EVALUATION_SCHEMA_VERSION,
+            "province": rec.province,
+            "entry_id": rec.record_id,
+            "version": v.version,
+            "salt": v.salt,
+            "subject_tag": rec.subject_tag,
+            "tag_key_version": rec.tag_key_version,
+            "record": orjson.loads(v.record),
+        }
+        out[key] = RecordPackage.from_json(orjson.dumps(doc))
+    return out
+
+
+class PackageSource(Protocol):
+    """Where a province obtains the packages of entries owned by other provinces."""
+
+    def packages(self, owner: Province, keys: Sequence[Key]) -> dict[Key, RecordPackage]:
+        """The packages of ``keys`` that ``owner`` serves; missing ones are left out."""
+        ...
+
+
+class StorePackageSource:
+    """Packages read straight from the owners' stores (all provinces on one machine)."""
+
+    def __init__(self, stores: Mapping[Province, Store]) -> None:
+        self.stores = stores
+
+    def packages(self, owner: Province, keys: Sequence[Key]) -> dict[Key, RecordPackage]:
+        store = self.stores.get(owner)
+        if store is None:
+            raise PackageInvalid(f"no store of {owner.value} to take packages from")
+        return load_packages(store, keys)
