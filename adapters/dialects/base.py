@@ -44,6 +44,10 @@ _RAW_LIMIT = 200
 _ABSENT = object()
 
 
+class _Fallback(Exception):
+    """Raised inside the generated fast path to hand a row to ``decode_checked``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Parsed(Generic[R]):
     """A record read and validated, with where it was found (``line 12``, ``rows[3]``)."""
@@ -94,42 +98,97 @@ class RowCodec:
         self.columns = tuple(columns)
         self.natives = frozenset(c.native for c in self.columns)
         self.field_names = {c.field: c.native for c in self.columns}
-        self._plan = tuple(
-            (c.field, c.native, None if c.decode is text else c.decode, c.optional) for c in self.columns
-        )
         expected = (ENTRY_FIELDS if kind == "entries" else EVALUATION_FIELDS) + (
             ("status", "updated_at") if kind == "entries" else ("revoked", "updated_at")
         )
         missing = set(expected) - {*self.field_names, "province"}
         if missing or set(self.field_names) - {*expected, "province"}:
             raise ValueError(f"codec columns do not match the {kind} model: {sorted(missing)}")
+        self._fast = self._compile()
 
     def decode(self, row: Mapping[str, Any], validator: RecordValidator, own: Province) -> Any:
-        """The validated ``SourceEntry``/``SourceEvaluation`` of ``row``; raises RecordInvalid."""
-        if len(row) > len(self.natives) or not self.natives.issuperset(row):
-            unknown = sorted(k for k in row if k not in self.natives)
-            if unknown:
-                raise RecordInvalid("record", f"unknown field {unknown[0]!r}")
+        """The validated ``SourceEntry``/``SourceEvaluation`` of ``row``; raises RecordInvalid.
+
+        Runs the generated fast path (``_compile``); any row it cannot take as it is goes
+        through ``decode_checked``, which says which field is wrong and why.
+        """
+        return self._fast(row, validator, own)
+
+    def decode_checked(self, row: Mapping[str, Any], validator: RecordValidator, own: Province) -> Any:
+        """``decode`` column by column, turning every failure into a located RecordInvalid."""
+        unknown = sorted(k for k in row if k not in self.natives)
+        if unknown:
+            raise RecordInvalid("record", f"unknown field {unknown[0]!r}")
         values: dict[str, Any] = {"province": own}
-        get = row.get
-        for field, native, decode, optional in self._plan:
-            raw = get(native, _ABSENT)
-            if decode is None and type(raw) is str:  # plain text: the common case, inlined
-                values[field] = raw
+        for column in self.columns:
+            raw = row.get(column.native, _ABSENT)
+            if column.optional and (raw is _ABSENT or raw is None or raw == ""):
                 continue
-            if raw is _ABSENT or (optional and (raw is None or raw == "")):
-                if optional:
-                    continue
-                raise RecordInvalid(field, f"missing ({native})")
+            if raw is _ABSENT:
+                raise RecordInvalid(column.field, f"missing ({column.native})")
             try:
-                values[field] = (decode or text)(raw)
+                values[column.field] = column.decode(raw)
             except (ValueError, TypeError) as exc:
-                raise RecordInvalid(field, f"{native}: {exc}", raw=raw) from None
+                raise RecordInvalid(column.field, f"{column.native}: {exc}", raw=raw) from None
         if self.kind == "entries":
             entry = ListEntry(*[values[f] for f in ENTRY_FIELDS])
             return validator.source_entry(SourceEntry(entry, values["status"], values["updated_at"]))
         result = EvaluationResult(*[values[f] for f in EVALUATION_FIELDS])
         return validator.source_evaluation(SourceEvaluation(result, values["revoked"], values["updated_at"]))
+
+    def _compile(self) -> Callable[[Mapping[str, Any], RecordValidator, Province], Any]:
+        """Generate ``decode`` for this column table: straight-line code, no per-column loop,
+        about twice as fast as ``decode_checked``, whose results it must equal."""
+        namespace: dict[str, Any] = {
+            "_ABSENT": _ABSENT,
+            "_Fallback": _Fallback,
+            "_natives": self.natives,
+            "_checked": self.decode_checked,
+            "ListEntry": ListEntry,
+            "EvaluationResult": EvaluationResult,
+            "SourceEntry": SourceEntry,
+            "SourceEvaluation": SourceEvaluation,
+        }
+        body = [
+            "def decode(row, validator, own):",
+            f"    if len(row) > {len(self.natives)} or not _natives.issuperset(row):",
+            "        return _checked(row, validator, own)",
+            "    get = row.get",
+            "    try:",
+        ]
+        names: dict[str, str] = {"province": "own"}
+        for index, column in enumerate(self.columns):
+            var = names[column.field] = f"v{index}"
+            raw = f"get({column.native!r}, _ABSENT)"
+            if column.optional:
+                namespace[f"d{index}"] = column.decode
+                body.append(f"        {var} = {raw}")
+                body.append(
+                    f"        {var} = own if {var} is _ABSENT or {var} is None or {var} == '' else d{index}({var})"
+                )
+                names["province"] = var
+            elif column.decode is text:
+                body.append(f"        {var} = {raw}")
+                body.append(f"        if type({var}) is not str: raise _Fallback")
+            else:
+                namespace[f"d{index}"] = column.decode
+                body.append(f"        {var} = d{index}({raw})")
+        body.append("    except (ValueError, TypeError, KeyError, _Fallback):")
+        body.append("        return _checked(row, validator, own)")
+        if self.kind == "entries":
+            fields = ", ".join(names[f] for f in ENTRY_FIELDS)
+            body.append(f"    entry = ListEntry({fields})")
+            body.append(
+                f"    return validator.source_entry(SourceEntry(entry, {names['status']}, {names['updated_at']}))"
+            )
+        else:
+            fields = ", ".join(names[f] for f in EVALUATION_FIELDS)
+            body.append(f"    result = EvaluationResult({fields})")
+            revoked, updated = names["revoked"], names["updated_at"]
+            body.append(f"    return validator.source_evaluation(SourceEvaluation(result, {revoked}, {updated}))")
+        exec(compile("\n".join(body), f"<RowCodec {self.kind} {sorted(self.natives)[0]}>", "exec"), namespace)  # noqa: S102 - code built from the codec's own column table
+        decode: Callable[[Mapping[str, Any], RecordValidator, Province], Any] = namespace["decode"]
+        return decode
 
     def encode(self, record: SourceEntry | SourceEvaluation) -> dict[str, Any]:
         """The row of ``record`` (any province: synced-in copies carry their province)."""

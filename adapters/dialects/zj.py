@@ -217,7 +217,7 @@ class _Scanner:
         self.row: dict[str, str] = {}
         self.problem: RecordInvalid | None = None
         self.field: str | None = None
-        self.text: list[str] = []
+        self.text = ""
         self.line = 0
         self.ready: list[tuple[str, Mapping[str, Any] | RecordInvalid]] = []
         self.closed = False
@@ -272,10 +272,8 @@ class _Scanner:
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         depth = self.depth = self.depth + 1
         if depth == 3:
-            if self.field is not None and self.problem is None:
-                self.problem = RecordInvalid("record", f"element <{tag}> inside <{self.field}>")
             self.field = tag
-            self.text = []
+            self.text = ""
         elif depth == 2:
             if tag != self.record:
                 self._refuse(f"expected <{self.record}> records, found <{tag}>")
@@ -287,15 +285,16 @@ class _Scanner:
             if tag != self.root:
                 self._refuse(f"not a Zhejiang export: root <{tag}>, expected <{self.root}>")
         elif self.problem is None:
-            self.problem = RecordInvalid("record", f"element <{tag}> nested in a field")
+            self.problem = RecordInvalid("record", f"element <{tag}> inside <{self.field}>")
 
     def _end(self, tag: str) -> None:
         depth = self.depth
         self.depth = depth - 1
         if depth == 3:
-            if tag in self.row and self.problem is None:
+            row = self.row
+            if tag in row and self.problem is None:
                 self.problem = RecordInvalid("record", f"field <{tag}> appears twice")
-            self.row[tag] = "".join(self.text)
+            row[tag] = self.text
             self.field = None
         elif depth == 2:
             self.ready.append((f"line {self.line}", self.problem or self.row))
@@ -303,8 +302,9 @@ class _Scanner:
             self.closed = True
 
     def _chars(self, data: str) -> None:
+        # buffer_text makes this one call per field value in all but chunk-straddling cases
         if self.depth == 3:
-            self.text.append(data)
+            self.text += data
         elif data.strip():
             if self.depth == 2 and self.problem is None:
                 self.problem = RecordInvalid("record", "text outside field elements", raw=data.strip())

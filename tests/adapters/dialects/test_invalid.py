@@ -66,3 +66,33 @@ def test_generated_share_of_invalid_records_is_refused(province: Province) -> No
         items = list(dialect.read_entries(buffer) if kind == "entries" else dialect.read_evaluations(buffer))
         assert len(items) == stats.written == 400
         assert sum(isinstance(i, Refusal) for i in items) == stats.invalid > 50
+
+
+@pytest.mark.parametrize("province", list(Province), ids=[p.value for p in Province])
+def test_generated_fast_path_equals_the_checked_decoder(province: Province) -> None:
+    from adapters.core.errors import RecordInvalid
+    from adapters.core.validate import RecordValidator
+
+    dialect = DIALECTS[province]
+    synth = Synthesizer(province, seed=4)
+    validator = RecordValidator()
+    for kind in ("entries", "evaluations"):
+        codec = dialect.codec(kind)  # type: ignore[arg-type]
+        make = synth.entry if kind == "entries" else synth.evaluation
+        for index in range(300):
+            record = make(index)
+            row = codec.encode(record)
+            assert codec.decode(row, validator, province) == codec.decode_checked(row, validator, province) == record
+            broken = (
+                next(b for b in INVALID_CLASSES if kind in b.kinds and b.applies(record) and index % 7 == 0)
+                if (index % 7 == 0)
+                else None
+            )
+            if broken is None:
+                continue
+            bad = broken_row(synth, codec, broken, record)
+            with pytest.raises(RecordInvalid) as fast:
+                codec.decode(bad, validator, province)
+            with pytest.raises(RecordInvalid) as checked:
+                codec.decode_checked(bad, validator, province)
+            assert fast.value.field == checked.value.field == broken.field
