@@ -42,6 +42,9 @@ ENTRY_FIELDS: tuple[str, ...] = tuple(ListEntry.__dataclass_fields__)
 EVALUATION_FIELDS: tuple[str, ...] = tuple(EvaluationResult.__dataclass_fields__)
 _RAW_LIMIT = 200
 _ABSENT = object()
+_TEXT_FIELDS = frozenset(
+    ("local_id", "subject_name", "subject_id", "reason", "legal_basis", "authority_name", "authority_uscc", "grade")
+)
 
 
 class _Fallback(Exception):
@@ -105,6 +108,7 @@ class RowCodec:
         if missing or set(self.field_names) - {*expected, "province"}:
             raise ValueError(f"codec columns do not match the {kind} model: {sorted(missing)}")
         self._fast = self._compile()
+        self._encode = self._compile_encoder()
 
     def decode(self, row: Mapping[str, Any], validator: RecordValidator, own: Province) -> Any:
         """The validated ``SourceEntry``/``SourceEvaluation`` of ``row``; raises RecordInvalid.
@@ -192,17 +196,28 @@ class RowCodec:
 
     def encode(self, record: SourceEntry | SourceEvaluation) -> dict[str, Any]:
         """The row of ``record`` (any province: synced-in copies carry their province)."""
-        if isinstance(record, SourceEntry):
-            inner: Any = record.entry
-            extra = {"status": record.status, "updated_at": record.updated_at}
-        else:
-            inner = record.result
-            extra = {"revoked": record.revoked, "updated_at": record.updated_at}
-        row: dict[str, Any] = {}
-        for column in self.columns:
-            value = extra[column.field] if column.field in extra else getattr(inner, column.field)
-            row[column.native] = column.encode(value)
+        row: dict[str, Any] = self._encode(record)
         return row
+
+    def _compile_encoder(self) -> Callable[[Any], dict[str, Any]]:
+        """Generate ``encode`` for this column table: one dict display, columns in order."""
+        namespace: dict[str, Any] = {"str": str}
+        inner = "entry" if self.kind == "entries" else "result"
+        items = []
+        for index, column in enumerate(self.columns):
+            if column.field in ("status", "revoked", "updated_at"):
+                value = f"record.{column.field}"
+            else:
+                value = f"r.{column.field}"
+            if column.encode is str and column.field in _TEXT_FIELDS:
+                items.append(f"{column.native!r}: {value}")
+            else:
+                namespace[f"e{index}"] = column.encode
+                items.append(f"{column.native!r}: e{index}({value})")
+        source = f"def encode(record):\n    r = record.{inner}\n    return {{{', '.join(items)}}}\n"
+        exec(compile(source, f"<RowCodec {self.kind} encoder>", "exec"), namespace)  # noqa: S102 - built from the column table
+        encode: Callable[[Any], dict[str, Any]] = namespace["encode"]
+        return encode
 
 
 class Dialect(ABC):

@@ -56,6 +56,7 @@ from adapters.dialects.base import (
 )
 
 CHUNK = 64 * 1024
+_SPECIAL = re.compile(r"[&<>]")
 ROOTS: dict[ExportKind, tuple[str, str]] = {"entries": ("mdsj", "jl"), "evaluations": ("pjsj", "jg")}
 _DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _DATETIME = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})")
@@ -188,6 +189,7 @@ class ZhejiangDialect(Dialect):
         stream.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>\n'.encode())
         count = 0
         parts: list[str] = []
+        special = _SPECIAL.search
         for row in rows:
             parts.append(f"<{record}>")
             for native in natives:
@@ -195,7 +197,10 @@ class ZhejiangDialect(Dialect):
                 if value is None or value == "":
                     parts.append(f"<{native}/>")
                 else:
-                    parts.append(f"<{native}>{escape(str(value))}</{native}>")
+                    text = str(value)
+                    if special(text):
+                        text = escape(text)
+                    parts.append(f"<{native}>{text}</{native}>")
             parts.append(f"</{record}>\n")
             count += 1
             if len(parts) > 20_000:
