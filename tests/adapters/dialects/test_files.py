@@ -18,6 +18,7 @@ from adapters.dialects import DIALECTS, Parsed, Refusal, _jsonstream, zj
 from adapters.samples import sample_path
 
 SH, JS, ZJ, AH = (DIALECTS[p] for p in (Province.SH, Province.JS, Province.ZJ, Province.AH))
+ASSETS = Path(__file__).parents[2] / "assets" / "dialects"
 
 
 def read(dialect: Any, data: bytes, kind: str = "entries") -> list[Any]:
@@ -161,33 +162,10 @@ def test_js_short_rows_and_open_end() -> None:
 
 # --- Zhejiang ---------------------------------------------------------------------------------
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE mdsj [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<mdsj><jl><mdbh>1</mdbh><ztmc>&lol9;</ztmc></jl></mdsj>
-"""
-EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE mdsj [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<mdsj><jl><mdbh>1</mdbh><ztmc>&xxe;</ztmc></jl></mdsj>
-"""
-EXTERNAL_DTD = b"""<?xml version="1.0"?>
-<!DOCTYPE mdsj SYSTEM "http://127.0.0.1:9/evil.dtd">
-<mdsj></mdsj>
-"""
-PARAMETER_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE mdsj [<!ENTITY % pe SYSTEM "http://127.0.0.1:9/x">%pe;]>
-<mdsj></mdsj>
-"""
+BILLION_LAUGHS = (ASSETS / "zj-billion-laughs.xml").read_bytes()
+EXTERNAL_ENTITY = (ASSETS / "zj-external-entity.xml").read_bytes()
+EXTERNAL_DTD = (ASSETS / "zj-external-dtd.xml").read_bytes()
+PARAMETER_ENTITY = (ASSETS / "zj-parameter-entity.xml").read_bytes()
 
 
 @pytest.mark.parametrize(
