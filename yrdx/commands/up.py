@@ -1,22 +1,23 @@
-"""``yrdx up``: the exchange on one machine — the durable embedded ledger (or an external RPC
-endpoint), the contracts deployed once with the four founding members."""
+"""``yrdx up``: the whole exchange on one machine, on its embedded defaults, until Ctrl-C."""
 
 from __future__ import annotations
 
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from adapters.core.errors import AdapterError
 from adapters.core.provinces import PROVINCES
-from node.client import LedgerClient, RetryPolicy
-from node.deploy import deploy_or_verify
-from node.dev_accounts import dev_accounts
 from node.errors import LedgerError
+from yrdx.context import DEFAULT_DATA_DIR, DataDir
+from yrdx.runtime import Exchange
 
-DEFAULT_DATA_DIR = Path(".yrdx")
+
+def _status_counts(counts: dict[str, Any], origin: str, kind: str) -> int:
+    return sum(counts["records"].get(origin, {}).get(kind, {}).values())
 
 
 def run(
@@ -26,45 +27,62 @@ def run(
     ] = None,
     ledger_port: Annotated[int, typer.Option("--ledger-port", help="Port of the embedded ledger.")] = 8545,
 ) -> None:
-    """Start the exchange on its embedded defaults and keep it running until Ctrl-C.
+    """Start the exchange: the durable embedded ledger (or --rpc), the contracts deployed once,
+    the four province adapters with their bundled sample exports, and the sync loops.
 
-    Running it again on the same data dir resumes: the ledger keeps its history and the
-    deployment is verified, not repeated.
+    Running it again on the same data dir resumes where it stopped: nothing redone, nothing lost.
     """
-    from node.embedded import EmbeddedLedger
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    ledger = None if rpc else EmbeddedLedger(data_dir / "ledger")
+    dd = DataDir(data_dir)
+    ledger = None
+    exchange: Exchange | None = None
     try:
-        url = rpc or ledger.start(port=ledger_port)  # type: ignore[union-attr]
-        accounts = dev_accounts(1 + len(PROVINCES))
-        deployer = LedgerClient(rpc_url=url, account=accounts[0], retry=RetryPolicy(attempts=5))
-        deployer.wait_for_endpoint(timeout=10)
-        manifest = data_dir / "deployment.json"
-        deployment, created = deploy_or_verify(
-            deployer,
-            manifest,
-            founding_members={p.code: accounts[i + 1].address for i, p in enumerate(PROVINCES)},
-        )
-    except LedgerError as exc:
+        if rpc is None:
+            from node.embedded import EmbeddedLedger  # py-evm loads slowly: only when used
+
+            ledger = EmbeddedLedger(dd.ledger)
+            url = ledger.start(port=ledger_port)
+        else:
+            url = rpc
+        dd.root.mkdir(parents=True, exist_ok=True)
+        dd.ledger_url_file.write_text(url + "\n", encoding="utf-8")
+        typer.echo(f"ledger {url}; preparing the exchange in {dd.root.resolve()} ...")
+        exchange = Exchange(dd, rpc_url=url)
+        exchange.prepare()
+        exchange.ingest_samples()
+        exchange.attach_syncers()
+        exchange.sync_round()
+    except (LedgerError, AdapterError) as exc:
+        if exchange is not None:
+            exchange.stop()
         if ledger is not None:
             ledger.stop()
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
-    typer.echo(f"yrdx is up ({'deployed the contracts' if created else 'resumed an existing deployment'})")
-    typer.echo(f"  ledger RPC     {url}  (chain {deployment.chain_id})")
-    typer.echo(f"  manifest       {manifest.resolve()}")
-    for name, record in sorted(deployment.contracts.items()):
-        typer.echo(f"  {name:14s} {record.address}")
-    for i, province in enumerate(PROVINCES):
-        typer.echo(f"  member {province.code} {province.name_en:9s} signer {accounts[i + 1].address}")
+    assert exchange.deployment is not None
+    typer.echo(f"yrdx is up ({'deployed the contracts' if exchange.created else 'resumed an existing deployment'})")
+    typer.echo(f"  ledger RPC     {url}  (chain {exchange.deployment.chain_id})")
+    typer.echo(f"  manifest       {dd.manifest.resolve()}")
+    counts = exchange.counts()
+    for p in PROVINCES:
+        c = counts[p.value]
+        typer.echo(
+            f"  {p.value} {p.name_en:9s} own entries {_status_counts(c, 'own', 'list-entry'):4d}  "
+            f"own results {_status_counts(c, 'own', 'evaluation'):3d}  "
+            f"synced entries {_status_counts(c, 'synced', 'list-entry'):4d}  "
+            f"synced results {_status_counts(c, 'synced', 'evaluation'):3d}  "
+            f"store {dd.store_path(p)}"
+        )
+    typer.echo(f"  keys           {dd.root.resolve() / 'keys'}  (development keys)")
     typer.echo("press Ctrl-C to stop")
 
+    exchange.start_sync_loop()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     typer.echo("stopping")
+    exchange.stop()
     if ledger is not None:
         ledger.stop()
+    typer.echo("stopped")
