@@ -25,6 +25,7 @@ class JsonStream:
         self._scan = json.JSONDecoder().raw_decode
         self._buf = ""
         self._pos = 0
+        self._consumed = 0  # characters dropped from the front of the window
         self._eof = False
 
     def _fill(self) -> bool:
@@ -38,6 +39,7 @@ class JsonStream:
             raise DialectError(self.name, f"not UTF-8: {exc.reason}") from None
         if not chunk:
             self._eof = True
+        self._consumed += self._pos
         self._buf = self._buf[self._pos :] + text
         self._pos = 0
         return True
@@ -86,4 +88,4 @@ class JsonStream:
         return self._fill()
 
     def where(self) -> str:
-        return f"character {self._pos} of the current window"
+        return f"character {self._consumed + self._pos}"
