@@ -75,9 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             sample=args.sample,
         )
     elapsed = time.perf_counter() - started
+    handled = stats.written + stats.read
     print(
         f"{stats.written} records ({stats.invalid} invalid, {stats.changed} changed, {stats.added} new)"
-        f" in {elapsed:.1f} s, {stats.written / max(elapsed, 1e-9):,.0f} records/s",
+        + (f" from {stats.read} read" if stats.read else "")
+        + f" in {elapsed:.1f} s, {handled / max(elapsed, 1e-9):,.0f} records/s",
         file=sys.stderr,
     )
     return 0

@@ -730,6 +730,7 @@ INVALID_CLASSES: tuple[InvalidClass, ...] = (
 @dataclass(slots=True)
 class GenerationStats:
     written: int = 0
+    read: int = 0
     invalid: int = 0
     changed: int = 0
     added: int = 0
@@ -824,6 +825,7 @@ def generate_deltas(
         reader = dialect.read_entries(previous) if kind == "entries" else dialect.read_evaluations(previous)
         for item in reader:
             seen[0] += 1
+            stats.read += 1
             if not isinstance(item, Parsed):
                 continue
             changed = _evolve(synth, item.record, change_share)
