@@ -1,18 +1,26 @@
-"""py-evm's atomic key-value database over the ``kv`` table of the ledger's SQLite file."""
+"""py-evm's atomic key-value database over the ``kv`` table of the ledger's SQLite file.
+
+Both views keep recently used values in memory. Besides saving the lookups, that keeps block
+building from giving up the GIL on every trie node it reads (sqlite3 releases it around each
+call), which under concurrent RPC traffic would leave the miner waiting for its turn each time.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from eth.abc import AtomicWriteBatchAPI
 from eth.db.atomic import AtomicDBWriteBatch
 from eth.db.backends.base import BaseAtomicDB
+from lru import LRU
 
 from node.errors import LedgerStoreError
 
 _GET = "SELECT v FROM kv WHERE k = ?"
+WRITER_CACHE_ENTRIES = 200_000
+READER_CACHE_ENTRIES = 100_000
 
 
 class BlockBufferedKV(BaseAtomicDB):
@@ -22,11 +30,13 @@ class BlockBufferedKV(BaseAtomicDB):
     builds one block. They all land in an in-memory buffer here; :meth:`take_writes` hands
     the buffer to the store, which writes it in the same SQLite transaction as the block's
     receipts, log index and head pointer. So a block is either entirely on disk or not at all.
+    The cache holds committed values only; :meth:`committed` adds a block's writes to it.
     """
 
-    def __init__(self, *, connection: sqlite3.Connection) -> None:
+    def __init__(self, *, connection: sqlite3.Connection, cache_entries: int = WRITER_CACHE_ENTRIES) -> None:
         self._connection = connection
         self._writes: dict[bytes, bytes | None] = {}
+        self._cache: LRU[bytes, bytes] = LRU(cache_entries)
 
     def __getitem__(self, key: bytes) -> bytes:
         if key in self._writes:
@@ -34,10 +44,15 @@ class BlockBufferedKV(BaseAtomicDB):
             if value is None:
                 raise KeyError(key)
             return value
+        cached: bytes | None = self._cache.get(key)
+        if cached is not None:
+            return cached
         row = self._connection.execute(_GET, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
-        return bytes(row[0])
+        found = bytes(row[0])
+        self._cache[key] = found
+        return found
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self._writes[key] = value
@@ -64,6 +79,14 @@ class BlockBufferedKV(BaseAtomicDB):
         writes, self._writes = self._writes, {}
         return writes
 
+    def committed(self, writes: Mapping[bytes, bytes | None]) -> None:
+        """``writes`` (from :meth:`take_writes`) are now on disk."""
+        for key, value in writes.items():
+            if value is None:
+                self._cache.pop(key, None)
+            else:
+                self._cache[key] = value
+
     def discard(self) -> None:
         """Forget the block being built (it failed and will not be committed)."""
         self._writes = {}
@@ -72,18 +95,27 @@ class BlockBufferedKV(BaseAtomicDB):
 class ReadOnlyKV(BaseAtomicDB):
     """A reader's view of the committed rows, for state queries at any block.
 
-    State trie nodes are addressed by their hash and never change once written, so readers on
-    their own connections see a consistent state for any committed state root.
+    State trie nodes, code and headers are stored under their own hash and never change once
+    written, so readers on their own connections see a consistent state for any committed
+    state root, and those entries (the 32-byte keys) can be shared in ``cache``. py-evm's
+    mutable entries (canonical head, number lookups) have longer keys and are always read.
     """
 
-    def __init__(self, *, connection: sqlite3.Connection) -> None:
+    def __init__(self, *, connection: sqlite3.Connection, cache: LRU[bytes, bytes]) -> None:
         self._connection = connection
+        self._cache = cache
 
     def __getitem__(self, key: bytes) -> bytes:
+        cached: bytes | None = self._cache.get(key)
+        if cached is not None:
+            return cached
         row = self._connection.execute(_GET, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
-        return bytes(row[0])
+        found = bytes(row[0])
+        if len(key) == 32:
+            self._cache[key] = found
+        return found
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         raise LedgerStoreError("internal error: a read-only ledger view was asked to write")
@@ -92,7 +124,11 @@ class ReadOnlyKV(BaseAtomicDB):
         raise LedgerStoreError("internal error: a read-only ledger view was asked to delete")
 
     def _exists(self, key: bytes) -> bool:
-        return self._connection.execute(_GET, (key,)).fetchone() is not None
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
 
     @contextmanager
     def atomic_batch(self) -> Iterator[AtomicWriteBatchAPI]:

@@ -17,12 +17,14 @@ import contextlib
 import fcntl
 import queue
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from node.embedded.kv import BlockBufferedKV, ReadOnlyKV
+from lru import LRU
+
+from node.embedded.kv import READER_CACHE_ENTRIES, BlockBufferedKV, ReadOnlyKV
 from node.errors import LedgerStoreError
 
 DB_NAME = "ledger.sqlite"
@@ -137,6 +139,7 @@ class LedgerStore:
         self._lock = lock
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._kv = BlockBufferedKV(connection=writer)
+        self._reader_cache: LRU[bytes, bytes] = LRU(READER_CACHE_ENTRIES)
         self.is_new = is_new
 
     @classmethod
@@ -183,23 +186,20 @@ class LedgerStore:
         self.is_new = False
 
     def commit_block(self, record: BlockRecord) -> None:
-        """Make ``record`` durable: one transaction, fsynced before this returns."""
+        """Make ``record`` and the buffered key-value writes durable: one transaction, fsynced
+        before this returns."""
+        writes = self._kv.take_writes()
         try:
-            self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                self._write_block(record)
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
+            self._transaction(lambda: self._write_block(record, writes))
         except sqlite3.Error as exc:
             raise LedgerStoreError(f"cannot write block {record.number}: {exc}") from exc
+        self._kv.committed(writes)
 
     def set_meta(self, values: dict[str, str]) -> None:
         """Durably record chain settings (the dev clock) outside a block."""
+        statement = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
         try:
-            with self._writer:
-                self._writer.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values.items())
+            self._transaction(lambda: self._writer.executemany(statement, values.items()))
         except sqlite3.Error as exc:
             raise LedgerStoreError(f"cannot write ledger settings: {exc}") from exc
 
@@ -212,7 +212,7 @@ class LedgerStore:
             connection = _connect(self.path)
             connection.execute("PRAGMA query_only = ON")
         try:
-            yield StoreReader(connection)
+            yield StoreReader(connection, cache=self._reader_cache)
         finally:
             if self._readers.qsize() < _READERS_KEPT:
                 self._readers.put(connection)
@@ -228,8 +228,16 @@ class LedgerStore:
         self._writer.close()
         self._lock.close()  # releases the data dir
 
-    def _write_block(self, record: BlockRecord) -> None:
-        writes = self._kv.take_writes()
+    def _transaction(self, write: Callable[[], object]) -> None:
+        self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            write()
+        except BaseException:
+            self._writer.execute("ROLLBACK")
+            raise
+        self._writer.execute("COMMIT")
+
+    def _write_block(self, record: BlockRecord, writes: dict[bytes, bytes | None]) -> None:
         db = self._writer
         db.executemany(
             "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)",
@@ -283,9 +291,9 @@ class LedgerStore:
 class StoreReader:
     """Queries over committed blocks, on one pooled connection."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, cache: LRU[bytes, bytes]) -> None:
         self._db = connection
-        self.kv = ReadOnlyKV(connection=connection)
+        self.kv = ReadOnlyKV(connection=connection, cache=cache)
 
     def meta(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
