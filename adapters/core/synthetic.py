@@ -412,6 +412,8 @@ class Synthesizer:
         self._people: list[_Subject] = [self._person(self._shared) for _ in range(shared_people)]
         self._shared_share = shared_share
         self._prefix = province.value.upper()
+        self._as_of_ordinal = as_of.toordinal()
+        self._five_years_before = as_of - dt.timedelta(days=5 * 365)
         self._scheme = SCHEME_OF_PROVINCE[province]
         self._grades = _weighted(tuple(zip(self._scheme.grades, (40, 30, 15, 10, 5), strict=False)))
 
@@ -471,12 +473,13 @@ class Synthesizer:
     # -- records -----------------------------------------------------------------------
 
     def _day(self, low: dt.date, high: dt.date) -> dt.date:
-        return low + dt.timedelta(days=int(self.rng.random() * max(1, (high - low).days)))
+        start = low.toordinal()
+        return dt.date.fromordinal(start + int(self.rng.random() * max(1, high.toordinal() - start)))
 
     def _updated(self, day: dt.date) -> dt.datetime:
-        return dt.datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ) + dt.timedelta(
-            seconds=8 * 3600 + int(self.rng.random() * 11 * 3600)
-        )
+        seconds = 8 * 3600 + int(self.rng.random() * 11 * 3600)
+        hour, rest = divmod(seconds, 3600)
+        return dt.datetime(day.year, day.month, day.day, hour, rest // 60, rest % 60, tzinfo=CHINA_TZ)
 
     def entry(self, index: int) -> SourceEntry:
         r = self.rng.random
@@ -493,14 +496,14 @@ class Synthesizer:
         if self.sample:
             decided_on = self._day(dt.date(2024, 1, 1), dt.date(2026, 3, 1))
         else:
-            decided_on = self._day(self.as_of - dt.timedelta(days=5 * 365), self.as_of)
-        valid_from = decided_on + dt.timedelta(days=int(r() * 10))
+            decided_on = self._day(self._five_years_before, self.as_of)
+        valid_from = dt.date.fromordinal(decided_on.toordinal() + int(r() * 10))
         if r() < 0.3:
             valid_until = None
         elif self.sample:
             valid_until = self._day(dt.date(2029, 1, 1), dt.date(2031, 12, 31))
         else:
-            valid_until = valid_from + dt.timedelta(days=365 * (1 + int(r() * 5)) - 1)
+            valid_until = dt.date.fromordinal(valid_from.toordinal() + 365 * (1 + int(r() * 5)) - 1)
         status = EntryStatus.PUBLISHED
         roll = r()
         if valid_until is not None and valid_until < self.as_of:
@@ -527,7 +530,8 @@ class Synthesizer:
             valid_from,
             valid_until,
         )
-        return SourceEntry(entry, status, self._updated(min(self.as_of, valid_from + dt.timedelta(days=3))))
+        touched = dt.date.fromordinal(min(self._as_of_ordinal, valid_from.toordinal() + 3))
+        return SourceEntry(entry, status, self._updated(touched))
 
     def evaluation(self, index: int) -> SourceEvaluation:
         r = self.rng.random
