@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from adapters.store.errors import StoreError, store_error
+from adapters.store.errors import StoreError, StoreUnavailable, store_error
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -42,7 +42,11 @@ def create_store_engine(dsn: str) -> Engine:
         raise StoreError(f"store DSN {dsn!r} is not a database URL: {exc}") from exc
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the store directory {folder}: {exc.strerror}") from exc
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
