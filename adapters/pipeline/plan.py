@@ -99,9 +99,17 @@ class Planner:
                 continue
             plan.changes.record_updates.append({"record_id": rid, **cols})
         plan.changes.new_records.extend(s.row for s in states.values() if s.is_new)
-        # publishes first, then amendments, then status changes: fewer, fuller batches
+        # publishes first, then amendments, then status changes: fewer, fuller batches. A
+        # record's own operations keep their order (a record may appear more than once in a
+        # chunk): none moves ahead of an earlier one of the same record.
         order = {"publish": 0, "results": 0, "amend": 1, "status": 2, "revoke": 2}
-        plan.changes.ops.sort(key=lambda op: order[op["op"]])
+        phase: dict[str, int] = {}
+        keyed = []
+        for op in plan.changes.ops:
+            p = phase[op["record_id"]] = max(order[op["op"]], phase.get(op["record_id"], 0))
+            keyed.append((p, op))
+        keyed.sort(key=lambda k: k[0])
+        plan.changes.ops[:] = [op for _, op in keyed]
 
     # -- list entries -----------------------------------------------------------------------
 
