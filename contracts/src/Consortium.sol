@@ -2,16 +2,19 @@
 pragma solidity 0.8.30;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 
 /// @title Consortium
 /// @notice The members of the exchange and their quorum governance.
 ///
-/// Members are kept as a bitmap of their codes, so a vote tally is the population count of
-/// (votes & members): a member removed after voting no longer counts, and a rotated signer
-/// keeps its member's votes. Every change of membership, signer, quorum or tag-key version is
-/// made by a proposal that reaches the quorum before it expires; the proposer's vote is cast
-/// when the proposal is created, and the vote that reaches the quorum executes it.
+/// Members are kept as a bitmap of their codes. A vote belongs to the voter's term of
+/// membership: each admission of a code starts a new term, so a member removed after voting no
+/// longer counts, a re-admitted member votes afresh, and a rotated signer keeps its member's
+/// votes. Every change of membership, signer, quorum or tag-key version is made by a proposal
+/// that reaches the quorum before it expires; the proposer's vote is cast when the proposal is
+/// created, and the vote that reaches the quorum executes it (or, after a quorum change, any
+/// member through {execute}).
 contract Consortium is IConsortium {
     struct Proposal {
         ProposalKind kind;
@@ -20,6 +23,7 @@ contract Consortium is IConsortium {
         uint64 expiresAt;
         uint256 votes;
         bytes payload;
+        mapping(uint8 code => uint32 term) voteTerms;
     }
 
     /// @notice How long a proposal stays open for votes, in seconds.
@@ -30,6 +34,7 @@ contract Consortium is IConsortium {
     uint32 private _tagKeyVersion;
     mapping(uint8 code => address signer) private _signers;
     mapping(address signer => uint8 code) private _codes;
+    mapping(uint8 code => uint32 term) private _terms;
     mapping(uint256 proposalId => Proposal) private _proposals;
     uint256 private _proposalCount;
 
@@ -112,7 +117,7 @@ contract Consortium is IConsortium {
         )
     {
         Proposal storage p = _existing(proposalId);
-        return (p.kind, proposalState(proposalId), p.proposer, p.expiresAt, _tally(p.votes), p.payload);
+        return (p.kind, proposalState(proposalId), p.proposer, p.expiresAt, _tally(p), p.payload);
     }
 
     /// @notice Where a proposal stands.
@@ -124,9 +129,10 @@ contract Consortium is IConsortium {
         return ProposalState.Pending;
     }
 
-    /// @notice Whether member `code` has voted for proposal `proposalId`.
-    function hasVoted(uint256 proposalId, uint8 code) external view returns (bool) {
-        return (_proposals[proposalId].votes >> code) & 1 == 1;
+    /// @notice Whether member `code` has voted for proposal `proposalId` in its current term.
+    function hasVoted(uint256 proposalId, uint8 code) public view returns (bool) {
+        Proposal storage p = _proposals[proposalId];
+        return isMember(code) && (p.votes >> code) & 1 == 1 && p.voteTerms[code] == _terms[code];
     }
 
     // ----------------------------------------------------------------------------------------
@@ -190,8 +196,22 @@ contract Consortium is IConsortium {
         Proposal storage p = _existing(proposalId);
         if (p.executed) revert ConsortiumProposalExecuted(proposalId);
         if (block.timestamp > p.expiresAt) revert ConsortiumProposalExpired(proposalId, p.expiresAt);
-        if ((p.votes >> voter) & 1 == 1) revert ConsortiumAlreadyVoted(proposalId, voter);
+        if (hasVoted(proposalId, voter)) revert ConsortiumAlreadyVoted(proposalId, voter);
         _castVote(proposalId, p, voter);
+    }
+
+    /// @notice Execute a pending proposal whose votes already reach the quorum (which can
+    /// happen when the quorum is lowered after the votes were cast).
+    /// @dev Requirements: caller is a member; the proposal is pending and has the quorum; the
+    /// change is still valid. Emits {ProposalExecuted} with the change's events.
+    function execute(uint256 proposalId) external {
+        _callerCode();
+        Proposal storage p = _existing(proposalId);
+        if (p.executed) revert ConsortiumProposalExecuted(proposalId);
+        if (block.timestamp > p.expiresAt) revert ConsortiumProposalExpired(proposalId, p.expiresAt);
+        uint8 tally = _tally(p);
+        if (tally < _quorum) revert ConsortiumQuorumNotReached(proposalId, tally, _quorum);
+        _executeProposal(proposalId, p);
     }
 
     // ----------------------------------------------------------------------------------------
@@ -212,16 +232,19 @@ contract Consortium is IConsortium {
 
     function _castVote(uint256 proposalId, Proposal storage p, uint8 voter) private {
         p.votes |= uint256(1) << voter;
-        uint8 tally = _tally(p.votes);
+        p.voteTerms[voter] = _terms[voter];
+        uint8 tally = _tally(p);
         emit Voted(proposalId, voter, tally, _quorum);
-        if (tally >= _quorum) {
-            p.executed = true;
-            _execute(p.kind, p.payload);
-            emit ProposalExecuted(proposalId, p.kind);
-        }
+        if (tally >= _quorum) _executeProposal(proposalId, p);
     }
 
-    function _execute(ProposalKind kind, bytes memory payload) private {
+    function _executeProposal(uint256 proposalId, Proposal storage p) private {
+        p.executed = true;
+        _execute(proposalId, p.kind, p.payload);
+        emit ProposalExecuted(proposalId, p.kind);
+    }
+
+    function _execute(uint256 proposalId, ProposalKind kind, bytes memory payload) private {
         if (kind == ProposalKind.AddMember) {
             (uint8 code, address signer) = abi.decode(payload, (uint8, address));
             _checkNewMember(code, signer);
@@ -245,8 +268,10 @@ contract Consortium is IConsortium {
         } else if (kind == ProposalKind.SetQuorum) {
             _setQuorum(abi.decode(payload, (uint8)), _popcount(_memberMask));
         } else if (kind == ProposalKind.BumpTagKeyVersion) {
-            _tagKeyVersion += 1;
-            emit TagKeyVersionBumped(_tagKeyVersion);
+            uint32 announced = abi.decode(payload, (uint32));
+            if (announced != _tagKeyVersion + 1) revert ConsortiumStaleProposal(proposalId);
+            _tagKeyVersion = announced;
+            emit TagKeyVersionBumped(announced);
         } else {
             (address target, bytes memory data) = abi.decode(payload, (address, bytes));
             Address.functionCall(target, data);
@@ -256,6 +281,7 @@ contract Consortium is IConsortium {
     function _addMember(uint8 code, address signer) private {
         _checkNewMember(code, signer);
         _memberMask |= uint256(1) << code;
+        _terms[code] += 1;
         _signers[code] = signer;
         _codes[signer] = code;
         emit MemberAdded(code, signer);
@@ -300,8 +326,14 @@ contract Consortium is IConsortium {
         if (p.kind == ProposalKind.None) revert ConsortiumUnknownProposal(proposalId);
     }
 
-    function _tally(uint256 votes) private view returns (uint8) {
-        return uint8(_popcount(votes & _memberMask));
+    /// @dev Votes of current members cast in their current term.
+    function _tally(Proposal storage p) private view returns (uint8 n) {
+        uint256 voters = p.votes & _memberMask;
+        while (voters != 0) {
+            uint8 code = uint8(Math.log2(voters));
+            if (p.voteTerms[code] == _terms[code]) ++n;
+            voters &= ~(uint256(1) << code);
+        }
     }
 
     function _popcount(uint256 x) private pure returns (uint256 n) {

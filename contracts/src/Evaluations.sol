@@ -90,7 +90,8 @@ contract Evaluations is IEvaluations {
 
     /// @notice Publish evaluation results owned by the caller's province. The batch is atomic.
     /// @dev Requirements: the caller is the current signer of a member; the batch is not
-    /// empty; no result exists yet; local id, commitment and grade non-zero.
+    /// empty; no result exists yet; local id, commitment and grade non-zero; `validUntil` is 0
+    /// or after `evaluatedAt`.
     /// Emits {ResultPublished} for each result.
     function publishResults(NewResult[] calldata results) external {
         uint8 province = _callerProvince();
@@ -102,6 +103,9 @@ contract Evaluations is IEvaluations {
             bytes32 resultId = resultIdOf(province, x.localId);
             if (x.commitment == bytes32(0)) revert EvaluationsZeroCommitment(resultId);
             if (x.grade == 0) revert EvaluationsInvalidGrade(resultId, x.grade);
+            if (x.validUntil != 0 && x.validUntil <= x.evaluatedAt) {
+                revert EvaluationsInvalidValidity(resultId, x.evaluatedAt, x.validUntil);
+            }
             if (_results[resultId].status != ResultStatus.None) revert EvaluationsResultExists(resultId);
             _results[resultId] = Result({
                 province: province,

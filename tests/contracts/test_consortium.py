@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,6 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 
 from node.artifacts import committed
-from node.errors import ContractRevert
 from tests.contracts.helpers import (
     DAY,
     OUTSIDER,
@@ -354,7 +352,7 @@ def test_removed_members_vote_stops_counting(exchange: Exchange) -> None:
     enact(exchange, "proposeRemoveMember", 34)
 
     assert tally(exchange, pending) == 0
-    assert exchange.call("Consortium", "hasVoted", pending, 34) is True  # recorded, no longer counted
+    assert exchange.call("Consortium", "hasVoted", pending, 34) is False  # no longer a member
     removed = exchange.clients[34]
     with reverts("ConsortiumNotAMember", account=signer(34)):
         exchange.send(removed, "Consortium", "proposeBumpTagKeyVersion")
@@ -510,9 +508,49 @@ def test_bump_proposal_moves_only_to_the_version_it_announced(exchange: Exchange
     assert exchange.call("Consortium", "tagKeyVersion") == 2
 
     exchange.send(31, "Consortium", "vote", second)
-    with contextlib.suppress(ContractRevert):  # refusing the stale bump is one acceptable outcome
+    with reverts("ConsortiumStaleProposal", proposalId=second):
         exchange.send(33, "Consortium", "vote", second)
     assert exchange.call("Consortium", "tagKeyVersion") == announced
+    assert state(exchange, second) == ProposalState.PENDING
+
+
+def test_readmitted_member_votes_afresh(exchange: Exchange) -> None:
+    """A vote belongs to the voter's term: after removal and re-admission the old vote no
+    longer counts, and the member may vote again."""
+    pending, _ = propose(exchange, 34, "proposeSetQuorum", 2)
+    enact(exchange, "proposeRemoveMember", 34)
+    newcomer = dev_account(6).address
+    enact(exchange, "proposeAddMember", 34, newcomer)
+    assert exchange.call("Consortium", "isMember", 34) is True
+    assert tally(exchange, pending) == 0
+    assert exchange.call("Consortium", "hasVoted", pending, 34) is False
+
+    readmitted = exchange.account_client(6)
+    receipt = exchange.send(readmitted, "Consortium", "vote", pending)
+    assert events_of(exchange, receipt, "Consortium") == [
+        ("Voted", {"proposalId": pending, "voter": 34, "votes": 1, "quorum": 3})
+    ]
+    with reverts("ConsortiumAlreadyVoted", proposalId=pending, voter=34):
+        exchange.send(readmitted, "Consortium", "vote", pending)
+
+
+def test_execute_runs_a_proposal_that_reached_a_lowered_quorum(exchange: Exchange) -> None:
+    pending, _ = propose(exchange, 31, "proposeBumpTagKeyVersion")
+    exchange.send(32, "Consortium", "vote", pending)
+    with reverts("ConsortiumQuorumNotReached", proposalId=pending, votes=2, quorum=3):
+        exchange.send(33, "Consortium", "execute", pending)
+    enact(exchange, "proposeSetQuorum", 2, proposer=33, voters=(34, 31))
+    assert state(exchange, pending) == ProposalState.PENDING  # nobody voted since the change
+
+    with reverts("ConsortiumNotAMember", account=dev_account(OUTSIDER).address):
+        exchange.send(exchange.account_client(OUTSIDER), "Consortium", "execute", pending)
+    receipt = exchange.send(34, "Consortium", "execute", pending)
+    assert ("ProposalExecuted", {"proposalId": pending, "kind": ProposalKind.BUMP_TAG_KEY_VERSION}) in events_of(
+        exchange, receipt, "Consortium"
+    )
+    assert exchange.call("Consortium", "tagKeyVersion") == 2
+    with reverts("ConsortiumProposalExecuted", proposalId=pending):
+        exchange.send(34, "Consortium", "execute", pending)
 
 
 # -- calls ---------------------------------------------------------------------------------

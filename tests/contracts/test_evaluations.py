@@ -142,6 +142,16 @@ INVALID_RESULTS: list[tuple[str, Callable[[Exchange], list[NewResult]], str, Cal
         lambda rs: {"resultId": packed_id(33, rs[0].local_id), "grade": 0},
     ),
     (
+        "valid-until-not-after-evaluation",
+        lambda ex: [new_result(33, 1, valid_until=1_735_689_600)],
+        "EvaluationsInvalidValidity",
+        lambda rs: {
+            "resultId": packed_id(33, rs[0].local_id),
+            "evaluatedAt": 1_735_689_600,
+            "validUntil": 1_735_689_600,
+        },
+    ),
+    (
         "exists",
         lambda ex: [_published_result(ex)],
         "EvaluationsResultExists",

@@ -54,6 +54,8 @@ interface IConsortium {
     error ConsortiumAlreadyVoted(uint256 proposalId, uint8 voter);
     error ConsortiumInvalidCallTarget(address target);
     error ConsortiumFoundingMismatch(uint256 codes, uint256 signers);
+    error ConsortiumStaleProposal(uint256 proposalId);
+    error ConsortiumQuorumNotReached(uint256 proposalId, uint8 votes, uint8 quorum);
 
     /// @notice The member code and current subject-tag key version for a signer.
     /// @dev Requirements: `signer` is the current signer of an active member.

@@ -91,6 +91,7 @@ interface IEvaluations {
     error EvaluationsZeroLocalId();
     error EvaluationsZeroCommitment(bytes32 resultId);
     error EvaluationsInvalidGrade(bytes32 resultId, uint8 grade);
+    error EvaluationsInvalidValidity(bytes32 resultId, uint40 evaluatedAt, uint40 validUntil);
     error EvaluationsResultNotActive(bytes32 resultId);
     error EvaluationsResultExpired(bytes32 resultId, uint40 validUntil);
     error EvaluationsOwnResult(bytes32 resultId);
