@@ -120,6 +120,11 @@ def schema_of(record: Record) -> tuple[bytes, int]:
 
 def commitment(record: Record, salt: bytes, *, schema_version: int | None = None) -> bytes:
     """``SHA-256(tag || 0x00 || uint16_be(schema_version) || salt || JCS(record))``."""
+    return commitment_of(record, canonical_bytes(record), salt, schema_version=schema_version)
+
+
+def commitment_of(record: Record, canonical: bytes, salt: bytes, *, schema_version: int | None = None) -> bytes:
+    """``commitment`` for a record whose canonical bytes the caller already has."""
     if len(salt) != SALT_BYTES:
         raise ValueError(f"salt must be {SALT_BYTES} bytes, not {len(salt)}")
     tag, version = schema_of(record)
@@ -128,8 +133,7 @@ def commitment(record: Record, salt: bytes, *, schema_version: int | None = None
     prefix = _PREFIXES.get((tag, version))
     if prefix is None:
         prefix = tag + b"\x00" + version.to_bytes(2, "big")
-    body = orjson.dumps(canonical_record(record), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(prefix + salt + body).digest()
+    return hashlib.sha256(prefix + salt + canonical).digest()
 
 
 def new_salt() -> bytes:

@@ -94,7 +94,7 @@ def ingest(
     planner: Planner,
     publisher: Publisher,
     quarantine: QuarantineReport,
-    chunk_size: int = 2_000,
+    chunk_size: int = 5_000,
 ) -> IngestSummary:
     """Ingest ``source`` (a path, file object or, for Shanghai, records pulled over HTTP).
 
@@ -107,34 +107,34 @@ def ingest(
     items = dialect.read_entries(source) if kind == "entries" else dialect.read_evaluations(source)
     failed_before = len(store.failed_ops())
     try:
-        for chunk in _chunks(iter(items), chunk_size):
-            summary.read += len(chunk)
-            parsed: list[Parsed[Any]] = []
-            for item in chunk:
-                if isinstance(item, Refusal):
-                    quarantine.refusal(item)
-                else:
-                    parsed.append(item)
-            ids = ["0x" + _record_id(p).hex() for p in parsed]
-            existing = store.records(ids)
-            current = store.current_versions(list(existing))
-            plan = (
-                planner.plan_entries(parsed, existing, current)
-                if kind == "entries"
-                else planner.plan_evaluations(parsed, existing, current)
-            )
-            for refusal in plan.refusals:
-                quarantine.delta(source_name, refusal)
-            summary.valid += len(parsed) - len(plan.refusals)
-            summary.already_published += plan.unchanged
-            summary.amended += plan.amended
-            summary.status_changes += plan.status_changes
-            store.write(plan.changes)
-            publisher.pump()
+        with publisher.background() as committed:
+            for chunk in _chunks(iter(items), chunk_size):
+                summary.read += len(chunk)
+                parsed: list[Parsed[Any]] = []
+                for item in chunk:
+                    if isinstance(item, Refusal):
+                        quarantine.refusal(item)
+                    else:
+                        parsed.append(item)
+                ids = ["0x" + _record_id(p).hex() for p in parsed]
+                existing = store.records(ids)
+                current = store.current_versions(list(existing))
+                plan = (
+                    planner.plan_entries(parsed, existing, current, ids=ids)
+                    if kind == "entries"
+                    else planner.plan_evaluations(parsed, existing, current, ids=ids)
+                )
+                for refusal in plan.refusals:
+                    quarantine.delta(source_name, refusal)
+                summary.valid += len(parsed) - len(plan.refusals)
+                summary.already_published += plan.unchanged
+                summary.amended += plan.amended
+                summary.status_changes += plan.status_changes
+                store.write(plan.changes)
+                committed.set()
     finally:
-        stats = publisher.drain()
         summary.quarantined = quarantine.count
-        summary.published = stats.ops.get("publish" if kind == "entries" else "results", 0)
+        summary.published = publisher.stats.ops.get("publish" if kind == "entries" else "results", 0)
         summary.failed = len(store.failed_ops()) - failed_before
     return summary
 

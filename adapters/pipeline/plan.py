@@ -19,7 +19,7 @@ from adapters.core.canonical import (
     canonical_bytes,
     chain_valid_from,
     chain_valid_until,
-    commitment,
+    commitment_of,
     new_salt,
     record_id,
 )
@@ -85,7 +85,7 @@ class Planner:
 
     def _new_version(self, plan: Plan, rid: str, version: int, content: str, record: Any) -> str:
         salt = new_salt()
-        digest = commitment(record, salt)
+        digest = commitment_of(record, content.encode("utf-8"), salt)
         plan.changes.new_versions.append(
             {"record_id": rid, "version": version, "commitment": _hex(digest), "salt": _hex(salt), "record": content}
         )
@@ -118,15 +118,19 @@ class Planner:
         parsed: Sequence[Parsed[SourceEntry]],
         existing: dict[str, StoredRecord],
         current: dict[str, StoredVersion],
+        *,
+        ids: Sequence[str] | None = None,
     ) -> Plan:
+        """Plan a chunk of entries; ``ids``, when the caller has them, are their record ids
+        (0x hex) in the same order."""
+        ids = ids if ids is not None else [_hex(record_id(p.record.entry)) for p in parsed]
         plan = Plan()
         states = self._states(existing, current)
         touched: dict[str, dict[str, Any]] = {}
         now = self.now()
-        for item in parsed:
+        for item, rid in zip(parsed, ids, strict=True):
             src = item.record
             entry = src.entry
-            rid = _hex(record_id(entry))
             content = canonical_bytes(entry).decode("utf-8")
             state = states.get(rid)
             updated_at = src.updated_at.isoformat()
@@ -245,14 +249,17 @@ class Planner:
         parsed: Sequence[Parsed[SourceEvaluation]],
         existing: dict[str, StoredRecord],
         current: dict[str, StoredVersion],
+        *,
+        ids: Sequence[str] | None = None,
     ) -> Plan:
+        """Plan a chunk of evaluation results; ``ids`` as for ``plan_entries``."""
+        ids = ids if ids is not None else [_hex(record_id(p.record.result)) for p in parsed]
         plan = Plan()
         states = self._states(existing, current)
         touched: dict[str, dict[str, Any]] = {}
-        for item in parsed:
+        for item, rid in zip(parsed, ids, strict=True):
             src = item.record
             result = src.result
-            rid = _hex(record_id(result))
             content = canonical_bytes(result).decode("utf-8")
             state = states.get(rid)
             updated_at = src.updated_at.isoformat()

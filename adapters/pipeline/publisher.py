@@ -13,8 +13,11 @@ fails for good (reported), the others are batched again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
@@ -188,6 +191,38 @@ class Publisher:
             return
         self._inflight.append((batch, tx))
         self._complete(until=self.depth)
+
+    @contextlib.contextmanager
+    def background(self) -> Iterator[threading.Event]:
+        """Publish on a thread of its own while the caller keeps producing outbox operations.
+
+        Yields an event to set whenever new operations were committed; on exit everything is
+        drained (also when the caller failed) and an error of the publishing thread is raised.
+        """
+        wake = threading.Event()
+        stopping = threading.Event()
+        errors: list[BaseException] = []
+
+        def loop() -> None:
+            try:
+                while not stopping.is_set():
+                    wake.wait(0.05)
+                    wake.clear()
+                    self.pump()
+                self.drain()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=loop, name="publisher", daemon=True)
+        thread.start()
+        try:
+            yield wake
+        finally:
+            stopping.set()
+            wake.set()
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def drain(self) -> PublishStats:
         """Wait for every sent batch, publishing again whatever a failure sent back."""

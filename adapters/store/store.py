@@ -7,6 +7,7 @@ either all of a step or none of it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -124,6 +125,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Writers of one process take turns here rather than in SQLite's busy handler, which
+        # sleeps in steps of milliseconds; other processes still meet the database's own lock.
+        self._write_lock = threading.Lock()
 
     @classmethod
     def open(cls, dsn: str) -> Store:
@@ -142,7 +146,7 @@ class Store:
     def _run(self, what: str, fn: Callable[[Connection], T], *, write: bool = False) -> T:
         try:
             if write:
-                with self.engine.begin() as conn:
+                with self._write_lock, self.engine.begin() as conn:
                     return fn(conn)
             with self.engine.connect() as conn:
                 return fn(conn)

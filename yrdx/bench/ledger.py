@@ -47,9 +47,12 @@ class LedgerFigures:
 
 
 @contextmanager
-def engine(name: str) -> Iterator[str]:
-    """Start a fresh engine ("embedded" or "anvil") for one benchmark run."""
-    if name == "anvil":
+def engine(name: str, url: str | None = None) -> Iterator[str]:
+    """Start a fresh engine ("embedded" or "anvil") for one benchmark run; with ``url``, use
+    that endpoint as it is."""
+    if url is not None:
+        yield url
+    elif name == "anvil":
         with Anvil() as anvil:
             yield anvil.url
     else:
@@ -59,7 +62,7 @@ def engine(name: str) -> Iterator[str]:
             yield ledger.url
 
 
-def _deploy(url: str) -> tuple[Deployment, LedgerClient]:
+def fresh_deployment(url: str) -> tuple[Deployment, LedgerClient]:
     accounts = dev_accounts(5)
     deployer = LedgerClient(rpc_url=url, account=accounts[0], poll_interval=0.005)
     members = {code: accounts[i + 1].address for i, code in enumerate((31, 32, 33, 34))}
@@ -89,7 +92,7 @@ def _pipelined(client: LedgerClient, lists: str, count: int, batch: int, depth: 
     return count / (time.perf_counter() - start), gas
 
 
-def _raw(client: LedgerClient, url: str, lists: str, count: int, batch: int) -> float:
+def raw_rate(client: LedgerClient, url: str, lists: str, count: int, batch: int) -> float:
     signed: list[SignedTx] = []
     for offset in range(0, count, batch):
         n = min(batch, count - offset)
@@ -131,10 +134,10 @@ def _send(client: LedgerClient, to: str, data: bytes, gas: int) -> SignedTx:
 
 def measure(url: str, *, entries: int, batch: int = 100, depth: int = 8) -> LedgerFigures:
     """Run the ledger benchmark against a fresh deployment on ``url``."""
-    deployment, client = _deploy(url)
+    deployment, client = fresh_deployment(url)
     lists = deployment.address("CreditLists")
     pipelined, gas = _pipelined(client, lists, entries, batch, depth)
-    raw = _raw(client, url, lists, entries, batch)
+    raw = raw_rate(client, url, lists, entries, batch)
     return LedgerFigures(
         entries=entries,
         batch=batch,

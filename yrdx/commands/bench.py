@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from yrdx.bench import ledger
+from adapters.core.provinces import PROVINCES, Province
+from yrdx.bench import adapters, ledger
 
 app = typer.Typer(
     help="Benchmarks that print their figures and the baseline measured in the same run.", no_args_is_help=True
@@ -44,5 +45,39 @@ def ledger_cmd(
                 f"gas/entry publish {figures.gas_per_entry_publish:.0f} (target <= 30000)   "
                 f"status {figures.gas_per_entry_status:.0f} (target <= 12000)"
             )
+    if as_json:
+        typer.echo(json.dumps(results))
+
+
+ADAPTER_ENTRIES = {"embedded": 1_000, "anvil": 20_000, "rpc": 20_000}
+
+
+@app.command("adapters")
+def adapters_cmd(
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="Benchmark this JSON-RPC endpoint instead of the local engines.")
+    ] = None,
+    entries: Annotated[int | None, typer.Option("--entries", help="Entries per run (default per engine).")] = None,
+    province: Annotated[list[str] | None, typer.Option("--province", help="Only these provinces (repeatable).")] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Entries per transaction.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Per dialect: entries/s file to chain, entries/s synced into a peer store, peak RSS, raw ceiling."""
+    chosen = [Province.parse(p) for p in province] if province else list(PROVINCES)
+    engines = ["rpc"] if rpc else ["embedded", "anvil"]
+    results: dict[str, dict[str, object]] = {}
+    for engine in engines:
+        results[engine] = {}
+        for p in chosen:
+            count = entries or ADAPTER_ENTRIES[engine]
+            figures = adapters.measure(engine, p, entries=count, batch=batch, url=rpc)
+            results[engine][p.value] = figures.as_json()
+            if not as_json:
+                share = figures.entries_per_s / figures.raw_entries_per_s
+                typer.echo(
+                    f"{engine:9s} {p.value}  {figures.entries_per_s:9.1f} entries/s file->chain  "
+                    f"raw ceiling {figures.raw_entries_per_s:9.1f} ({share:.0%})  "
+                    f"sync {figures.sync_entries_per_s:9.1f} entries/s  peak RSS {figures.peak_rss_mb:.0f} MB"
+                )
     if as_json:
         typer.echo(json.dumps(results))

@@ -1,0 +1,140 @@
+"""``yrdx bench adapters``: per dialect and engine, entries/s from export file to confirmed on the
+ledger, entries/s synced into a peer province's store, peak RSS, and the raw ledger ceiling
+measured in the same run.
+
+Each (engine, province) pair gets a fresh engine and data dir. The ingest and the sync run in a
+child process (``python -m yrdx.bench.adapters``) that times them in-process and reports its
+own peak RSS. The raw ceiling sends the same number of entries, in the same batch size, as
+pre-encoded and pre-signed transactions to a second fresh engine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from adapters.core.provinces import PROVINCES, Province
+from adapters.core.synthetic import generate
+from adapters.dialects import DIALECTS
+from yrdx.bench import ledger as ledger_bench
+from yrdx.context import DataDir, init_development
+
+
+@dataclass(frozen=True)
+class AdapterFigures:
+    entries: int
+    entries_per_s: float
+    raw_entries_per_s: float
+    sync_entries_per_s: float
+    peak_rss_mb: float
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: int) -> dict[str, float]:
+    """Ingest ``export`` as ``province`` and sync it into a peer; runs in the child process."""
+    from adapters.chain.view import LedgerView
+    from adapters.pipeline.ingest import QuarantineReport, ingest
+    from adapters.pipeline.packages import StorePackageSource
+    from adapters.pipeline.plan import Planner, utc_now
+    from adapters.pipeline.publisher import Publisher
+    from adapters.pipeline.sync import Syncer, synced_set
+
+    dd = DataDir(data_dir)
+    deployment = dd.deployment()
+    client = dd.province_client(province, rpc_url=url)
+    store = dd.open_store(province)
+    publisher = Publisher(store=store, client=client, deployment=deployment, batch_size=batch)
+    planner = Planner(keyring=dd.keyring(), tag_key_version=1, now=utc_now)
+    start = time.perf_counter()
+    summary = ingest(
+        province=province,
+        kind="entries",
+        source=export,
+        source_name=str(export),
+        store=store,
+        planner=planner,
+        publisher=publisher,
+        quarantine=QuarantineReport(None),
+    )
+    ingest_s = time.perf_counter() - start
+    if summary.published != summary.read:
+        raise RuntimeError(f"published {summary.published} of {summary.read}: {summary}")
+
+    peer = next(p for p in PROVINCES if p is not province)
+    peer_client = dd.province_client(peer, rpc_url=url)
+    stores = {province: store, peer: dd.open_store(peer)}
+    syncer = Syncer(
+        province=peer,
+        store=stores[peer],
+        view=LedgerView(client=peer_client, deployment=deployment),
+        source=StorePackageSource(stores),
+        keyring=dd.keyring(),
+        recognise=False,
+    )
+    start = time.perf_counter()
+    stats = syncer.run_once()
+    sync_s = time.perf_counter() - start
+    synced = len(synced_set(stores[peer]))
+    if synced != summary.published:
+        raise RuntimeError(f"synced {synced} of {summary.published}: {stats}")
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "entries_per_s": summary.read / ingest_s,
+        "sync_entries_per_s": synced / sync_s,
+        "peak_rss_mb": peak_kb / 1024,
+    }
+
+
+def measure(
+    engine: str, province: Province, *, entries: int, batch: int = 500, url: str | None = None
+) -> AdapterFigures:
+    """One (engine, province) measurement on fresh engines and a fresh data dir."""
+    with TemporaryDirectory(prefix="yrdx-bench-adapters-") as tmp:
+        root = Path(tmp)
+        export = root / f"export{DIALECTS[province].extension}"
+        generate(province, "entries", entries, export, seed=11)
+        with ledger_bench.engine(engine, url) as rpc:
+            init_development(DataDir(root / "data"), rpc_url=rpc)
+            child = subprocess.run(  # noqa: S603 - our own module with our own arguments
+                [
+                    sys.executable,
+                    "-m",
+                    "yrdx.bench.adapters",
+                    rpc,
+                    str(root / "data"),
+                    province.value,
+                    str(export),
+                    str(batch),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if child.returncode != 0:
+                raise RuntimeError(f"benchmark worker failed:\n{child.stderr[-3000:]}")
+            figures = json.loads(child.stdout.strip().splitlines()[-1])
+        with ledger_bench.engine(engine) as url:
+            deployment, client = ledger_bench.fresh_deployment(url)
+            raw = ledger_bench.raw_rate(client, url, deployment.address("CreditLists"), entries, batch)
+    return AdapterFigures(
+        entries=entries,
+        entries_per_s=round(figures["entries_per_s"], 1),
+        raw_entries_per_s=round(raw, 1),
+        sync_entries_per_s=round(figures["sync_entries_per_s"], 1),
+        peak_rss_mb=round(figures["peak_rss_mb"], 1),
+    )
+
+
+if __name__ == "__main__":
+    url_, data_dir_, province_, export_, batch_ = sys.argv[1:6]
+    result = _worker(url_, Path(data_dir_), Province.parse(province_), Path(export_), int(batch_))
+    print(json.dumps(result))  # noqa: T201 - the parent reads this line
