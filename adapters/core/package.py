@@ -311,6 +311,12 @@ def _enum(enum: Any, value: object, field: str) -> Any:
         raise PackageInvalid(f"record.{field}: unknown value {value!r}") from None
 
 
+def record_from_canonical(kind: str, doc: object) -> ListEntry | EvaluationResult:
+    """The record of ``kind`` from its canonical JSON object, parsed as strictly as a package's
+    (raises ``PackageInvalid``); its rules are checked by ``check_package``."""
+    return _record(kind, doc)
+
+
 def _record(kind: str, doc: object) -> ListEntry | EvaluationResult:
     if kind == "list-entry":
         obj = _object(doc, _ENTRY_FIELDS, "record")

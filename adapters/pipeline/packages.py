@@ -9,7 +9,7 @@ import orjson
 
 from adapters.core.errors import PackageInvalid
 from adapters.core.model import EVALUATION_SCHEMA_VERSION, LIST_ENTRY_SCHEMA_VERSION
-from adapters.core.package import RecordPackage
+from adapters.core.package import RecordPackage, record_from_canonical
 from adapters.core.provinces import Province
 from adapters.store.store import Store
 
@@ -26,18 +26,17 @@ def load_packages(store: Store, keys: Sequence[Key]) -> dict[Key, RecordPackage]
         rec = records.get(key[0])
         if rec is None or v.record is None or v.salt is None:
             continue
-        doc = {
-            "kind": rec.kind,
-            "schema_version": LIST_ENTRY_SCHEMA_VERSION if rec.kind == "list-entry" else EVALUATION_SCHEMA_VERSION,
-            "province": rec.province,
-            "entry_id": rec.record_id,
-            "version": v.version,
-            "salt": v.salt,
-            "subject_tag": rec.subject_tag,
-            "tag_key_version": rec.tag_key_version,
-            "record": orjson.loads(v.record),
-        }
-        out[key] = RecordPackage.from_json(orjson.dumps(doc))
+        out[key] = RecordPackage(
+            kind="list-entry" if rec.kind == "list-entry" else "evaluation",
+            schema_version=LIST_ENTRY_SCHEMA_VERSION if rec.kind == "list-entry" else EVALUATION_SCHEMA_VERSION,
+            province=Province(rec.province),
+            entry_id=bytes.fromhex(rec.record_id[2:]),
+            version=v.version,
+            salt=bytes.fromhex(v.salt[2:]),
+            subject_tag=bytes.fromhex(rec.subject_tag[2:]),
+            tag_key_version=rec.tag_key_version,
+            record=record_from_canonical(rec.kind, orjson.loads(v.record)),
+        )
     return out
 
 

@@ -21,9 +21,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from adapters.chain.view import LedgerView
+from adapters.core.canonical import canonical_bytes
 from adapters.core.errors import AdapterError
 from adapters.core.model import RECOGNITION_DOMAINS, EntryStatus
 from adapters.core.package import RecordPackage, check_package
@@ -310,13 +309,12 @@ class Syncer:
                 }
             )
             return False
-        doc = orjson.loads(pkg.to_json())
         changes.version_updates.append(
             {
                 "record_id": rid,
                 "version": chain.version,
-                "salt": doc["salt"],
-                "record": orjson.dumps(doc["record"], option=orjson.OPT_SORT_KEYS).decode("utf-8"),
+                "salt": "0x" + pkg.salt.hex(),
+                "record": canonical_bytes(pkg.record).decode("utf-8"),
             }
         )
         identity.update(local_id=pkg.record.local_id, tag_key_version=pkg.tag_key_version)
