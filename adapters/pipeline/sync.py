@@ -163,17 +163,18 @@ class Syncer:
         stats = SyncStats()
         cursor = self.store.cursor(CURSOR)
         start = self.view.deployment.deploy_block if cursor is None else cursor + 1
+        asked: set[Key] = set()
         for page in self.view.reader.pages(start, to_block):
             stats.pages += 1
             stats.events += len(page.events)
-            self._apply(page.events, page.to_block, stats)
+            self._apply(page.events, page.to_block, stats, asked)
             stats.to_block = page.to_block
-        self._retry_missing(stats)
+        self._retry_missing(stats, skip=asked)
         return stats
 
     # -- one page ---------------------------------------------------------------------------
 
-    def _apply(self, events: list[LedgerEvent], to_block: int, stats: SyncStats) -> None:
+    def _apply(self, events: list[LedgerEvent], to_block: int, stats: SyncStats, asked: set[Key]) -> None:
         ours = self.province.code
         chains: dict[str, _Chain] = {}
         recognised_by_us: set[str] = set()
@@ -208,6 +209,7 @@ class Syncer:
                 old = stored.get(rid)
                 if chain.shared and (old is None or old.version != chain.version):
                     wanted.setdefault(chain.owner, []).append((rid, chain.version))
+            asked.update(key for keys in wanted.values() for key in keys)
             packages = self._fetch(wanted)
             for rid, chain in chains.items():
                 pkg = packages.get((rid, chain.version))
@@ -363,9 +365,10 @@ class Syncer:
 
     # -- retries --------------------------------------------------------------------------
 
-    def _retry_missing(self, stats: SyncStats) -> None:
-        """Ask again for the shared versions whose package could not be had earlier."""
-        missing = self.store.missing_content()
+    def _retry_missing(self, stats: SyncStats, *, skip: set[Key]) -> None:
+        """Ask again for the shared versions whose package could not be had earlier (not those
+        asked for in this run already: a refused package is reported once per run)."""
+        missing = [rec for rec in self.store.missing_content() if (rec.record_id, rec.version) not in skip]
         if not missing:
             return
         wanted: dict[int, list[Key]] = {}
