@@ -1,0 +1,105 @@
+"""Child process of the memory test: ingest one export through read → validate → plan → store
+and print the peak resident set size, as JSON on the last line of standard output.
+
+``python -m tests.adapters.pipeline.memory_probe PROVINCE KIND FILE STORE_DSN``
+
+The ledger is replaced by ``OutboxConfirmer``, a publisher double that journals every batch in
+the real store and confirms it at once: the store, the outbox and the batch journal do all of
+their real work; only the transactions are never sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import resource
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from adapters.core.provinces import Province
+from adapters.core.tags import TagKeyring
+from adapters.pipeline.ingest import QuarantineReport, ingest
+from adapters.pipeline.plan import Planner, utc_now
+from adapters.pipeline.publisher import PublishStats
+from adapters.store import Store
+
+
+class OutboxConfirmer:
+    """Drains the outbox as ``Publisher`` does (same batching), confirming each batch at once."""
+
+    def __init__(self, store: Store, *, batch_size: int = 500) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.stats = PublishStats()
+        self._nonce = 0
+
+    def recover(self) -> int:
+        return 0
+
+    def pump(self) -> None:
+        while ops := self.store.pending_ops(self.batch_size):
+            kind = ops[0].op
+            group = [o for o in ops if o.op == kind]
+            self._nonce += 1
+            batch = self.store.journal_batch(
+                op=kind,
+                op_ids=[o.id for o in group],
+                tx={
+                    "sender": "0x" + "00" * 20,
+                    "nonce": self._nonce,
+                    "tx_hash": "0x" + f"{self._nonce:064x}",
+                    "raw_tx": b"\x02" * 64,
+                    "to_address": "0x" + "00" * 20,
+                    "gas": 0,
+                },
+            )
+            self.store.complete_batch(batch, block_number=self._nonce, gas_used=0)
+            self.stats.add(kind, len(group), 0)
+
+    def drain(self) -> PublishStats:
+        self.pump()
+        return self.stats
+
+    @contextlib.contextmanager
+    def background(self) -> Iterator[_PumpWhenSet]:
+        """As ``Publisher.background``, but publishing in the caller's thread when woken."""
+        yield _PumpWhenSet(self)
+        self.drain()
+
+
+class _PumpWhenSet:
+    def __init__(self, confirmer: OutboxConfirmer) -> None:
+        self._confirmer = confirmer
+
+    def set(self) -> None:
+        self._confirmer.pump()
+
+
+def peak_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main(province: str, kind: str, path: str, dsn: str) -> None:
+    p = Province.parse(province)
+    store = Store.open(dsn)
+    planner = Planner(keyring=TagKeyring.development(), tag_key_version=1, now=utc_now)
+    baseline = peak_rss_kib()
+    summary = ingest(
+        province=p,
+        kind="entries" if kind == "entries" else "evaluations",
+        source=Path(path),
+        source_name=path,
+        store=store,
+        planner=planner,
+        publisher=OutboxConfirmer(store),  # type: ignore[arg-type]
+        quarantine=QuarantineReport(None),
+    )
+    counts = store.counts()
+    store.close()
+    print(json.dumps({"summary": summary.as_json(), "outbox": counts["outbox"], "baseline_kib": baseline,
+                      "peak_kib": peak_rss_kib()}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])

@@ -1,0 +1,277 @@
+"""``yrdx adapter ingest`` end to end on anvil, on both store backends: every dialect, every
+invalid class quarantined with its field and location, exit codes 0 / 3 / 2, the summary, a
+second run that sends nothing, and a deltas export whose amendments and status transitions
+land on the ledger."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.core.canonical import canonical_bytes
+from adapters.core.model import EntryStatus, SourceEntry
+from adapters.core.provinces import Province
+from adapters.core.synthetic import INVALID_CLASSES, Synthesizer, broken_row, generate, generate_deltas
+from adapters.dialects import DIALECTS
+from adapters.samples import sample_path
+from tests.adapters.pipeline.support import (
+    ChainRecord,
+    Net,
+    file_name,
+    location_of,
+    read_valid,
+    record_key,
+)
+
+pytestmark = pytest.mark.ledger
+
+PROVINCES = list(Province)
+IDS = [p.value for p in Province]
+SUMMARY_KEYS = {"read", "valid", "quarantined", "published", "already_published"}
+
+
+def quarantine_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def assert_published_once(chain: dict[str, ChainRecord], ids: set[str], owner: Province) -> None:
+    """Exactly ``ids`` of ``owner`` are on the ledger, each published once."""
+    own = {rid: rec for rid, rec in chain.items() if rec.owner == owner.code}
+    assert set(own) == ids
+    assert collections.Counter(rec.published for rec in own.values()) == {1: len(ids)}
+
+
+def assert_anchored(net: Net, p: Province) -> None:
+    """Every own record of ``p``'s store is confirmed on the ledger as stored; nothing is left to send."""
+    unanchored = [
+        (rec.record_id, rec.version, rec.status, rec.anchored_version, rec.anchored_status)
+        for rec, _ in net.store(p).iter_records(origin="own")
+        if (rec.anchored_version, rec.anchored_status) != (rec.version, rec.status)
+    ]
+    assert unanchored == []
+    assert set(net.store(p).counts()["outbox"]) <= {"done"}
+    assert net.store(p).open_batches() == []
+
+
+# --- every dialect ----------------------------------------------------------------------
+
+
+def _broken_export(province: Province, kind: str, path: Path) -> dict[str, str]:
+    """An export alternating valid records and one record of every invalid class of ``kind``;
+    returns the location of each broken record → the field a reader must name."""
+    dialect = DIALECTS[province]
+    codec = dialect.codec(kind)  # type: ignore[arg-type]
+    synth = Synthesizer(province, seed=13)
+    make = synth.entry if kind == "entries" else synth.evaluation
+    candidates = iter(range(60_000, 70_000))
+    rows: list[dict[str, Any]] = []
+    expected: dict[str, str] = {}
+    for n, broken in enumerate(c for c in INVALID_CLASSES if kind in c.kinds):
+        rows.append(codec.encode(make(50_000 + n)))
+        record = next(r for r in (make(i) for i in candidates) if broken.applies(r))
+        expected[location_of(province, len(rows))] = broken.field
+        rows.append(broken_row(synth, codec, broken, record))
+    dialect.write_rows(kind, rows, path)  # type: ignore[arg-type]
+    return expected
+
+
+@pytest.mark.parametrize("province", PROVINCES, ids=IDS)
+def test_every_dialect_publishes_the_valid_records_and_quarantines_the_rest(
+    net: Net, province: Province, tmp_path: Path
+) -> None:
+    published: set[str] = set()
+    # a generated export with a high share of invalid records of every class
+    for kind, count in (("entries", 240), ("evaluations", 80)):
+        path = tmp_path / file_name(province, kind)
+        stats = generate(province, kind, count, path, seed=5, invalid_share=0.3)  # type: ignore[arg-type]
+        valid = read_valid(province, kind, path)
+        assert len(valid) == count - stats.invalid and stats.invalid > 10
+        quarantine = tmp_path / f"quarantine-{kind}.jsonl"
+
+        code, summary, run = net.ingest_cli(province, path, kind, quarantine=quarantine)
+        assert code == 3, run.output
+        assert summary is not None and SUMMARY_KEYS <= set(summary)
+        assert {k: summary[k] for k in SUMMARY_KEYS} == {
+            "read": count,
+            "valid": len(valid),
+            "quarantined": stats.invalid,
+            "published": len(valid),
+            "already_published": 0,
+        }
+        refused = quarantine_lines(quarantine)
+        assert len(refused) == stats.invalid
+        assert all(r["source"] == str(path) and r["field"] and r["reason"] for r in refused)
+        locations = [r["location"] for r in refused]
+        assert len(set(locations)) == len(locations)
+        assert set(locations) <= {location_of(province, i) for i in range(count)}
+        published |= set(valid)
+
+        # the same export again: everything recognised, not one transaction
+        head = net.head()
+        code, again, run = net.ingest_cli(province, path, kind, quarantine=quarantine)
+        assert code == 3, run.output
+        assert again == {**summary, "published": 0, "already_published": len(valid)}
+        assert net.head() == head
+        assert len(quarantine_lines(quarantine)) == stats.invalid
+
+    # one record of every invalid class, each between two valid ones
+    for kind in ("entries", "evaluations"):
+        path = tmp_path / f"classes-{file_name(province, kind)}"
+        expected = _broken_export(province, kind, path)
+        quarantine = tmp_path / f"quarantine-classes-{kind}.jsonl"
+        code, summary, run = net.ingest_cli(province, path, kind, quarantine=quarantine)
+        assert code == 3, run.output
+        assert summary is not None
+        assert (summary["quarantined"], summary["valid"], summary["published"]) == (len(expected),) * 3
+        found = {r["location"]: r["field"] for r in quarantine_lines(quarantine)}
+        assert found == expected
+        published |= set(read_valid(province, kind, path))
+
+    # exactly the valid records reached the ledger, once each, and the store saw them confirmed
+    assert_published_once(net.chain(), published, province)
+    assert_anchored(net, province)
+
+
+def test_a_valid_export_exits_0(net: Net, tmp_path: Path) -> None:
+    for kind in ("entries", "evaluations"):
+        quarantine = tmp_path / f"quarantine-{kind}.jsonl"
+        code, summary, run = net.ingest_cli(Province.JS, sample_path(Province.JS, kind), kind, quarantine=quarantine)
+        assert code == 0, run.output
+        assert summary is not None and summary["quarantined"] == 0 and summary["published"] == summary["read"] > 0
+        assert quarantine.read_text(encoding="utf-8") == ""
+
+
+# --- files that cannot be read ----------------------------------------------------------
+
+
+def _unreadable(province: Province) -> dict[str, bytes]:
+    data = sample_path(province, "entries").read_bytes()
+    if province is Province.JS:
+        wrong_encoding = data.decode("gb18030").encode("utf-8")
+    else:
+        wrong_encoding = data.decode("utf-8").encode("gb18030")
+    other = PROVINCES[(PROVINCES.index(province) + 1) % len(PROVINCES)]
+    return {
+        "wrong-encoding": wrong_encoding,
+        "truncated": data[: len(data) * 2 // 3],
+        f"{other.value}-dialect": sample_path(other, "entries").read_bytes(),
+    }
+
+
+def test_a_file_that_cannot_be_read_exits_2_and_publishes_nothing(net: Net, tmp_path: Path) -> None:
+    head = net.head()
+    for province in PROVINCES:
+        cases = {**_unreadable(province), "missing": None}
+        for name, data in cases.items():
+            path = tmp_path / f"{province.value}-{name}{DIALECTS[province].extension}"
+            if data is not None:
+                path.write_bytes(data)
+            code, summary, run = net.ingest_cli(province, path, quarantine=tmp_path / f"quarantine-{name}.jsonl")
+            assert code == 2, (province, name, run.output)
+            assert summary is None
+            assert run.stderr.startswith("error:") and str(path) in run.stderr, run.stderr
+            reason = {"truncated": "truncated", "missing": "cannot open"}.get(name)
+            assert reason is None or reason in run.stderr, run.stderr
+        assert net.store(province).counts()["records"] == {}
+    assert net.head() == head
+
+
+# --- deltas -----------------------------------------------------------------------------
+
+
+def _expected_status(before: SourceEntry | None, after: SourceEntry) -> set[int]:
+    if after.status in (EntryStatus.PUBLISHED, EntryStatus.AMENDED):
+        if before is not None and canonical_bytes(before.entry) != canonical_bytes(after.entry):
+            return {int(EntryStatus.AMENDED)}
+        return {int(EntryStatus.PUBLISHED), int(EntryStatus.AMENDED)}
+    return {int(after.status)}
+
+
+def test_a_deltas_export_lands_as_amendments_and_transitions(net: Net, tmp_path: Path) -> None:
+    province = Province.ZJ
+    earlier = {k: tmp_path / f"earlier-{file_name(province, k)}" for k in ("entries", "evaluations")}
+    later = {k: tmp_path / f"later-{file_name(province, k)}" for k in ("entries", "evaluations")}
+    for kind in ("entries", "evaluations"):
+        generate(province, kind, 300, earlier[kind], seed=21)  # type: ignore[arg-type]
+        code, summary, run = net.ingest_cli(province, earlier[kind], kind)
+        assert code == 0, run.output
+        generate_deltas(province, kind, earlier[kind], later[kind], seed=22, change_share=0.35)  # type: ignore[arg-type]
+
+    before = read_valid(province, "entries", earlier["entries"])
+    after = read_valid(province, "entries", later["entries"])
+    amended = {rid for rid, src in after.items() if rid in before and src.entry != before[rid].entry}
+    moved = {rid for rid, src in after.items() if rid in before and src.status != before[rid].status}
+    new = set(after) - set(before)
+    assert len(amended) > 5 and len(moved) > 20 and new
+
+    code, summary, run = net.ingest_cli(province, later["entries"], quarantine=tmp_path / "q.jsonl")
+    assert code == 0, run.output + (tmp_path / "q.jsonl").read_text(encoding="utf-8")
+    assert summary is not None
+    assert (summary["read"], summary["quarantined"], summary["published"]) == (len(after), 0, len(new))
+    assert summary["amended"] == len(amended)
+    assert summary["already_published"] == len(after) - len(new) - len(amended | moved)
+
+    chain = net.chain()
+    stored = net.store(province).records(list(after))
+    for rid, src in after.items():
+        rec = chain[rid]
+        assert rec.published == 1
+        assert rec.version == (2 if rid in amended else 1), src.entry.local_id
+        assert rec.amended == (1 if rid in amended else 0)
+        assert rec.status in _expected_status(before.get(rid), src), (src.entry.local_id, src.status, rec)
+        assert (stored[rid].version, stored[rid].status) == (rec.version, rec.status)
+    for rid in amended | moved:  # the contract's own state agrees with its events
+        state = net.view.entry(bytes.fromhex(rid[2:]))
+        assert state is not None and (state.version, state.status) == (chain[rid].version, chain[rid].status)
+    kinds = {EntryStatus(s) for rid in moved for s in chain[rid].status_changes}
+    assert kinds == set(EntryStatus) - {EntryStatus.AMENDED}  # AMENDED is reached by amendments only
+
+    results_before = read_valid(province, "evaluations", earlier["evaluations"])
+    results_after = read_valid(province, "evaluations", later["evaluations"])
+    revoked = {rid for rid, r in results_after.items() if r.revoked and not results_before.get(rid, r).revoked}
+    code, summary, run = net.ingest_cli(province, later["evaluations"], "evaluations")
+    assert code == 0, run.output
+    assert summary is not None and summary["status_changes"] == len(revoked)
+    chain = net.chain()
+    for rid, src in results_after.items():
+        assert chain[rid].status == (2 if src.revoked else 1)
+        assert chain[rid].status_changes == ([2] if src.revoked else [])
+    assert_anchored(net, province)
+
+
+def test_successive_changes_of_one_entry_in_one_export_reach_the_ledger_in_order(net: Net, tmp_path: Path) -> None:
+    province = Province.SH
+    code, _, run = net.ingest_cli(province, sample_path(province, "entries"))
+    assert code == 0, run.output
+    entries = list(read_valid(province, "entries", sample_path(province, "entries")).values())
+    assert all(e.status is EntryStatus.PUBLISHED for e in entries[:20])
+
+    def step(src: SourceEntry, status: EntryStatus, *, amend: bool = False) -> SourceEntry:
+        entry = dataclasses.replace(src.entry, reason=src.entry.reason + "（已更正）") if amend else src.entry
+        return SourceEntry(entry, status, src.updated_at + dt.timedelta(days=1))
+
+    rows: list[SourceEntry] = []
+    for src in entries[:10]:  # objection opened, then upheld: corrected
+        disputed = step(src, EntryStatus.DISPUTED)
+        rows += [disputed, step(disputed, EntryStatus.AMENDED, amend=True)]
+    for src in entries[10:20]:  # corrected, then objected to again
+        amended = step(src, EntryStatus.AMENDED, amend=True)
+        rows += [amended, step(amended, EntryStatus.DISPUTED)]
+    path = tmp_path / "deltas.jsonl"
+    DIALECTS[province].write_entries(rows, path)
+
+    code, summary, run = net.ingest_cli(province, path)
+    assert code == 0, run.output
+    assert summary is not None and (summary["amended"], summary["status_changes"]) == (20, 20)
+    chain = net.chain()
+    stored = net.store(province).records([record_key(e) for e in entries[:20]])
+    expected = [(2, int(EntryStatus.AMENDED))] * 10 + [(2, int(EntryStatus.DISPUTED))] * 10
+    assert [(chain[record_key(e)].version, chain[record_key(e)].status) for e in entries[:20]] == expected
+    assert [(stored[record_key(e)].version, stored[record_key(e)].status) for e in entries[:20]] == expected
+    assert_anchored(net, province)
