@@ -201,9 +201,12 @@ class Net:
         finally:
             report.close()
 
-    def cli(self, *args: str, store_of: Province | None = None) -> Result:
-        """``yrdx ARGS --data-dir ... --rpc ...`` in this process (``--store`` of ``store_of``)."""
-        extra = ["--data-dir", str(self.dd.root), "--rpc", self.url]
+    def cli(self, *args: str, store_of: Province | None = None, ledger: bool = True) -> Result:
+        """``yrdx ARGS --data-dir ...`` in this process, with ``--rpc`` unless not ``ledger``
+        and ``--store`` of ``store_of``."""
+        extra = ["--data-dir", str(self.dd.root)]
+        if ledger:
+            extra += ["--rpc", self.url]
         if store_of is not None:
             extra += ["--store", self.dsn(store_of)]
         with closing_opened_stores():
