@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from yrdx.commands import adapter, bench, contracts, deploy, network, pki, up
+from yrdx.commands import adapter, audit, bench, contracts, deploy, pki, up
 from yrdx.commands import node as node_command
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(bench.app, name="bench")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(pki.app, name="pki")
-app.add_typer(network.app, name="network")
+app.add_typer(audit.app, name="audit")
 app.command("deploy")(deploy.run)
 app.command("up")(up.run)
 app.command("node")(node_command.run)

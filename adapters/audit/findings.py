@@ -116,6 +116,16 @@ class Findings:
         for d in items:
             self.add(d.code, d.subject, d.message, **d.evidence)
 
+    def merge(self, other: Findings) -> None:
+        """Add ``other``'s discrepancies and counts (including those it counted but did not keep)."""
+        for d in other:
+            if self.counts.get(d.code, 0) < self._limit:
+                self._kept.append(d)
+            self.counts[d.code] = self.counts.get(d.code, 0) + 1
+        for code, n in other.counts.items():
+            kept = sum(1 for d in other if d.code == code)
+            self.counts[code] = self.counts.get(code, 0) + n - kept
+
     def __iter__(self) -> Iterator[Discrepancy]:
         return iter(self._kept)
 
