@@ -209,8 +209,12 @@ class Net:
             extra += ["--rpc", self.url]
         if store_of is not None:
             extra += ["--store", self.dsn(store_of)]
+        return self.invoke([*args, *extra])
+
+    def invoke(self, args: list[str]) -> Result:
+        """``yrdx ARGS`` exactly as given, in this process."""
         with closing_opened_stores():
-            return CliRunner().invoke(app, [*args, *extra], catch_exceptions=True)
+            return CliRunner().invoke(app, args, catch_exceptions=True)
 
     def ingest_cli(
         self, p: Province, path: Path, kind: str = "entries", *, quarantine: Path | None = None
