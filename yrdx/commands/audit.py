@@ -4,6 +4,7 @@ province stores and gateway audit trails against it."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,10 +12,13 @@ from typing import Annotated, Any
 import typer
 
 from adapters.audit.chain import ChainReplay
+from adapters.audit.credentials import AuditorCredentials, TokenSource
 from adapters.audit.errors import AuditError
+from adapters.audit.gateway import AuditApi
 from adapters.audit.html import render
 from adapters.audit.progress import ProgressBar
 from adapters.audit.run import Audit, TrailCheck
+from adapters.audit.trail import GatewayTrailCheck
 from adapters.core.errors import AdapterError
 from adapters.core.provinces import Province
 from adapters.core.tags import TagKeyring
@@ -138,7 +142,7 @@ def replay_cmd(
             reader=reader, deployment=deployment, parallel=parallel, page_blocks=page_blocks, check_senders=senders
         )
         stores = _stores(store or [])
-        trails: list[TrailCheck] = _trails(gateway or [], deployment, credential, key_password_file)
+        trails: list[TrailCheck] = _trails(gateway or [], credential, key_password_file)
         keyring = TagKeyring.from_file(tag_keys) if tag_keys else None
         show = sys.stderr.isatty() if progress is None else progress
         bar = ProgressBar(sys.stderr) if show else None
@@ -164,9 +168,20 @@ def replay_cmd(
         raise typer.Exit(EXIT_DISCREPANCIES)
 
 
-def _trails(
-    urls: list[str], deployment: Deployment, credential: Path | None, password_file: Path | None
-) -> list[TrailCheck]:
+KEY_PASSWORD_ENV = "YRDX_KEY_PASSWORD"  # noqa: S105 - a variable name, not a password
+
+
+def _trails(urls: list[str], credential: Path | None, password_file: Path | None) -> list[TrailCheck]:
+    """One audit-trail check per gateway, each with its own token source for the auditor."""
     if not urls:
         return []
-    raise AuditError("gateway audit-trail checks are not available in this build")
+    if credential is None:
+        raise AuditError("checking a gateway needs the auditor's credential: give --credential DIR")
+    if password_file is not None:
+        password = password_file.read_bytes().removesuffix(b"\n")
+    elif KEY_PASSWORD_ENV in os.environ:
+        password = os.environ[KEY_PASSWORD_ENV].encode()
+    else:
+        raise AuditError(f"no password for the credential's key: give --key-password-file or set {KEY_PASSWORD_ENV}")
+    credentials = AuditorCredentials.load(credential, password=password)
+    return [GatewayTrailCheck(url, AuditApi(url, token=TokenSource(url, credentials))) for url in urls]
