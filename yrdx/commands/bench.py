@@ -81,3 +81,44 @@ def adapters_cmd(
                 )
     if as_json:
         typer.echo(json.dumps(results))
+
+
+REPLAY_EVENTS = {"embedded": 10_000, "anvil": 200_000}
+
+
+@app.command("replay")
+def replay_cmd(
+    events: Annotated[
+        int | None, typer.Option("--events", min=100, help="Events per engine (default per engine).")
+    ] = None,
+    engine: Annotated[
+        list[str] | None, typer.Option("--engine", help="anvil or embedded (repeatable; default both).")
+    ] = None,
+    parallel: Annotated[int, typer.Option("--parallel", min=1, help="Concurrent eth_getLogs requests.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Audit replay events/s beside the raw eth_getLogs rate of the same logs, per engine."""
+    from yrdx.bench import replay  # starts nothing until called
+
+    results: dict[str, dict[str, float | int]] = {}
+    for name in engine or ["anvil", "embedded"]:
+        if name not in replay.SHAPES:
+            raise typer.BadParameter(f"--engine {name!r}: expected anvil or embedded")
+        with replay.engine(name) as url:
+            figures = replay.measure(url, engine_name=name, events=events or REPLAY_EVENTS[name], parallel=parallel)
+        results[name] = figures.as_json()
+        generation = (
+            f"{name}: generated {figures.entries} entries and {figures.status_changes} status changes "
+            f"in {figures.generation_s:.1f} s"
+        )
+        if as_json:
+            typer.echo(generation, err=True)
+            continue
+        typer.echo(generation)
+        typer.echo(
+            f"{name:9s} {figures.events} events   replay {figures.replay_events_per_s:10.1f} events/s   "
+            f"raw eth_getLogs {figures.raw_logs_per_s:10.1f} logs/s   "
+            f"({figures.replay_events_per_s / figures.raw_logs_per_s:.0%} of raw, target >= 50%)"
+        )
+    if as_json:
+        typer.echo(json.dumps(results))
