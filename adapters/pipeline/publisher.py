@@ -14,15 +14,18 @@ fails for good (reported), the others are batched again.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 
+from adapters.core.canonical import chain_valid_from, chain_valid_until
 from adapters.store.store import Batch, OutboxOp, Store
 from node.calls import AMEND_GAS, PUBLISH_GAS, RECOGNISE_GAS, RESULTS_GAS, STATUS_GAS, GasModel, encode_call
 from node.client import LedgerClient, SignedTx
@@ -50,6 +53,20 @@ def _local_id(local_id: str) -> bytes:
     return local_id.encode("ascii").ljust(32, b"\0")
 
 
+def _validity(o: OutboxOp) -> tuple[int, int]:
+    """validFrom and validUntil of the entry version ``o`` writes: from that version's record,
+    since the record's row already holds those of a later version when one was stored before
+    this operation was sent."""
+    if o.content is None:
+        return o.record.chain_valid_from, o.record.chain_valid_until
+    doc = orjson.loads(o.content)
+    until = doc["valid_until"]
+    return (
+        chain_valid_from(dt.date.fromisoformat(doc["valid_from"])),
+        chain_valid_until(None if until is None else dt.date.fromisoformat(until)),
+    )
+
+
 def call_args(op: str, ops: list[OutboxOp]) -> list[object]:
     """The arguments of the batch call for ``ops`` (all of kind ``op``)."""
     if op == "publish":
@@ -62,19 +79,13 @@ def call_args(op: str, ops: list[OutboxOp]) -> list[object]:
                     o.record.domain,
                     _b32(o.record.subject_tag),
                     _b32(o.commitment),
-                    o.record.chain_valid_from,
-                    o.record.chain_valid_until,
+                    *_validity(o),
                 )
                 for o in ops
             ],
         ]
     if op == "amend":
-        return [
-            [
-                (_b32(o.record.record_id), _b32(o.commitment), o.record.chain_valid_from, o.record.chain_valid_until)
-                for o in ops
-            ]
-        ]
+        return [[(_b32(o.record.record_id), _b32(o.commitment), *_validity(o)) for o in ops]]
     if op == "status":
         return [[(_b32(o.record.record_id), o.target_status) for o in ops]]
     if op == "results":

@@ -62,7 +62,9 @@ class StoredVersion:
 
 @dataclass(frozen=True, slots=True)
 class OutboxOp:
-    """A pending ledger write with what its call needs."""
+    """A pending ledger write with what its call needs. ``record`` is the record's row, which
+    describes its latest version; ``content`` is the canonical record of the version this
+    operation writes, which may be an earlier one."""
 
     id: int
     op: str
@@ -70,6 +72,7 @@ class OutboxOp:
     version: int
     target_status: int | None
     commitment: str
+    content: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,14 +339,14 @@ class Store:
         def q(conn: Connection) -> list[OutboxOp]:
             o, r, v = schema.outbox, schema.records, schema.versions
             rows = conn.execute(
-                select(o.c.id, o.c.op, o.c.version, o.c.target_status, v.c.commitment, r)
+                select(o.c.id, o.c.op, o.c.version, o.c.target_status, v.c.commitment, v.c.record, r)
                 .join(r, r.c.record_id == o.c.record_id)
                 .join(v, and_(v.c.record_id == o.c.record_id, v.c.version == o.c.version))
                 .where(o.c.state == "pending")
                 .order_by(o.c.id)
                 .limit(limit)
             ).all()
-            return [OutboxOp(row[0], row[1], StoredRecord(*row[5:]), row[2], row[3], row[4]) for row in rows]
+            return [OutboxOp(row[0], row[1], StoredRecord(*row[6:]), row[2], row[3], row[4], row[5]) for row in rows]
 
         return self._run("read the outbox", q)
 
