@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
-from adapters.core.canonical import canonical_bytes
+from adapters.chain.verify import verify_package
+from adapters.core.canonical import canonical_bytes, chain_valid_until
 from adapters.core.model import EntryStatus, SourceEntry
 from adapters.core.provinces import Province
 from adapters.core.synthetic import INVALID_CLASSES, Synthesizer, broken_row, generate, generate_deltas
 from adapters.dialects import DIALECTS
+from adapters.pipeline.packages import load_packages
 from adapters.samples import sample_path
 from tests.adapters.pipeline.support import (
     ChainRecord,
@@ -275,3 +277,29 @@ def test_successive_changes_of_one_entry_in_one_export_reach_the_ledger_in_order
     assert [(chain[record_key(e)].version, chain[record_key(e)].status) for e in entries[:20]] == expected
     assert [(stored[record_key(e)].version, stored[record_key(e)].status) for e in entries[:20]] == expected
     assert_anchored(net, province)
+
+
+def test_each_version_goes_to_the_ledger_with_its_own_validity(net: Net, tmp_path: Path) -> None:
+    """An entry published and amended in one run (its first version not yet sent when the
+    second was stored): the publication carries the first version's validity, the amendment the
+    second's, so a package of either version is authentic."""
+    province, P = Province.SH, EntryStatus.PUBLISHED
+    synth = Synthesizer(province, seed=3, sample=True)
+    drawn = synth.entry(1)
+    first = SourceEntry(dataclasses.replace(drawn.entry, valid_until=dt.date(2030, 1, 1)), P, drawn.updated_at)
+    longer = dataclasses.replace(first.entry, valid_until=dt.date(2031, 6, 1))
+    second = SourceEntry(longer, EntryStatus.AMENDED, drawn.updated_at + dt.timedelta(days=1))
+    path = tmp_path / "entries.jsonl"
+    DIALECTS[province].write_entries([first, second], path)
+
+    code, summary, run = net.ingest_cli(province, path)
+    assert code == 0, run.output
+    assert summary is not None and (summary["published"], summary["amended"]) == (1, 1)
+    rid = record_key(first)
+    published, amended = net.view.history(bytes.fromhex(rid[2:]))
+    assert (published.name, amended.name) == ("EntryPublished", "EntryAmended")
+    assert published.args["validUntil"] == chain_valid_until(dt.date(2030, 1, 1))
+    assert amended.args["validUntil"] == chain_valid_until(dt.date(2031, 6, 1))
+    for key, pkg in load_packages(net.store(province), [(rid, 1), (rid, 2)]).items():
+        verdict = verify_package(pkg, net.view, keyring=net.keyring)
+        assert verdict.authentic, (key, verdict.reasons)
