@@ -25,7 +25,7 @@ from adapters.core.canonical import (
 )
 from adapters.core.grades import SCHEMES
 from adapters.core.lifecycle import can_amend, transition_error
-from adapters.core.model import EntryStatus, ListType, SourceEntry, SourceEvaluation
+from adapters.core.model import EntryStatus, ListEntry, ListType, SourceEntry, SourceEvaluation
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
 from adapters.store.store import Changes, StoredRecord, StoredVersion
@@ -195,6 +195,17 @@ class Planner:
                     )
                 )
                 continue
+            fixed = self._fixed_at_publication(entry, row) if changed else None
+            if fixed:
+                plan.refusals.append(
+                    DeltaRefusal(
+                        item.location,
+                        fixed,
+                        f"an amendment cannot change the {fixed}: the ledger keeps it as published",
+                        entry.local_id,
+                    )
+                )
+                continue
             after_amend = EntryStatus.AMENDED if changed else current_status
             candidate = {**row, "chain_valid_until": chain_valid_until(entry.valid_until)} if changed else row
             targets, error = _status_targets(after_amend, src.status, candidate, now)
@@ -233,6 +244,15 @@ class Planner:
                 plan.unchanged += 1
         self._finish(plan, states, touched)
         return plan
+
+    def _fixed_at_publication(self, entry: ListEntry, row: dict[str, Any]) -> str | None:
+        """The field an amendment of ``entry`` changes that the ledger cannot: an amendment
+        carries only a commitment and validity, domain and subject tag stay as published."""
+        if int(entry.domain) != row["domain"]:
+            return "domain"
+        if _hex(self.keyring.tag(entry.subject_id, row["tag_key_version"])) != row["subject_tag"]:
+            return "subject_id"
+        return None
 
     @staticmethod
     def _status_ops(plan: Plan, row: dict[str, Any], rid: str, version: int, targets: list[EntryStatus]) -> None:
