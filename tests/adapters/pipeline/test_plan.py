@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.core.canonical import chain_valid_until, commitment, record_id
-from adapters.core.model import EntryStatus, ListType, SourceEntry, SourceEvaluation
+from adapters.core.model import Domain, EntryStatus, ListType, SourceEntry, SourceEvaluation
 from adapters.core.provinces import Province
 from adapters.core.synthetic import Synthesizer
 from adapters.core.tags import TagKeyring
@@ -307,6 +307,26 @@ def test_an_entry_cannot_move_between_the_lists(planner: Planner, synth: Synthes
     assert [(r.field, r.reason) for r in plan.refusals] == [
         ("list_type", "an entry cannot move between the red and the black list")
     ]
+    assert is_empty(plan)
+
+
+@pytest.mark.parametrize("field_name", ["domain", "subject_id"])
+def test_an_amendment_cannot_change_what_the_ledger_fixed_at_publication(
+    planner: Planner, synth: Synthesizer, field_name: str
+) -> None:
+    """The ledger keeps an entry's domain and subject tag from its publication (an amendment
+    carries only commitment and validity): an amendment changing them could never verify."""
+    src = make_entry(synth, 1)
+    other = make_entry(synth, 2)
+    held = _stored(planner, src)
+    changed = {
+        "domain": Domain(src.entry.domain % len(Domain) + 1),
+        "subject_id": other.entry.subject_id,
+    }[field_name]
+    amended = SourceEntry(dataclasses.replace(src.entry, **{field_name: changed}), A, src.updated_at)
+    plan = held.entries(planner, amended)
+    assert [r.field for r in plan.refusals] == [field_name]
+    assert "cannot" in plan.refusals[0].reason
     assert is_empty(plan)
 
 
