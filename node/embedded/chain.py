@@ -30,13 +30,28 @@ from eth.constants import (
     ZERO_ADDRESS,
 )
 from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.cancun.state import CancunState
 from eth_typing import Address, BlockNumber
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
 from node.embedded import ordered_trie
 
-VM = CancunVM
+
+class _CancunState(CancunState):
+    def set_system_contracts(self) -> None:
+        """Skip py-evm's EIP-4788 check, a no-op that costs an account read per state built.
+
+        ``CancunState`` sets the beacon roots contract's code only where that account already
+        holds exactly that code, so the state never changes; the read is all it does.
+        """
+
+
+class _CancunVM(CancunVM):
+    _state_class = _CancunState
+
+
+VM = _CancunVM
 GENESIS_BALANCE = 10_000 * 10**18  # wei per dev account, as anvil funds them
 
 

@@ -1,8 +1,10 @@
 """py-evm's atomic key-value database over the ``kv`` table of the ledger's SQLite file.
 
-Both views keep recently used values in memory. Besides saving the lookups, that keeps block
-building from giving up the GIL on every trie node it reads (sqlite3 releases it around each
-call), which under concurrent RPC traffic would leave the miner waiting for its turn each time.
+Trie nodes, contract code and headers are stored under their own 32-byte hash and never change
+once written, so one in-memory cache of those entries is shared by the miner and every reader.
+Besides saving lookups, it keeps threads from giving up the GIL on each node they read
+(sqlite3 releases it around every call): under concurrent RPC traffic each such release costs
+the caller a wait for its turn, up to the interpreter's switch interval.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ from lru import LRU
 from node.errors import LedgerStoreError
 
 _GET = "SELECT v FROM kv WHERE k = ?"
-WRITER_CACHE_ENTRIES = 200_000
-READER_CACHE_ENTRIES = 100_000
+SHARED_CACHE_ENTRIES = 300_000
+MINER_CACHE_ENTRIES = 20_000
+
+
+def is_hash_key(key: bytes) -> bool:
+    """Whether ``key`` names content by its hash (immutable); py-evm's other keys are longer."""
+    return len(key) == 32
 
 
 class BlockBufferedKV(BaseAtomicDB):
@@ -30,13 +37,14 @@ class BlockBufferedKV(BaseAtomicDB):
     builds one block. They all land in an in-memory buffer here; :meth:`take_writes` hands
     the buffer to the store, which writes it in the same SQLite transaction as the block's
     receipts, log index and head pointer. So a block is either entirely on disk or not at all.
-    The cache holds committed values only; :meth:`committed` adds a block's writes to it.
+    The caches hold committed values only; :meth:`committed` adds a block's writes to them.
     """
 
-    def __init__(self, *, connection: sqlite3.Connection, cache_entries: int = WRITER_CACHE_ENTRIES) -> None:
+    def __init__(self, *, connection: sqlite3.Connection, shared: LRU[bytes, bytes]) -> None:
         self._connection = connection
         self._writes: dict[bytes, bytes | None] = {}
-        self._cache: LRU[bytes, bytes] = LRU(cache_entries)
+        self._shared = shared
+        self._own: LRU[bytes, bytes] = LRU(MINER_CACHE_ENTRIES)  # canonical head, lookups, ...
 
     def __getitem__(self, key: bytes) -> bytes:
         if key in self._writes:
@@ -44,14 +52,15 @@ class BlockBufferedKV(BaseAtomicDB):
             if value is None:
                 raise KeyError(key)
             return value
-        cached: bytes | None = self._cache.get(key)
+        cache = self._shared if is_hash_key(key) else self._own
+        cached: bytes | None = cache.get(key)
         if cached is not None:
             return cached
         row = self._connection.execute(_GET, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         found = bytes(row[0])
-        self._cache[key] = found
+        cache[key] = found
         return found
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
@@ -82,10 +91,11 @@ class BlockBufferedKV(BaseAtomicDB):
     def committed(self, writes: Mapping[bytes, bytes | None]) -> None:
         """``writes`` (from :meth:`take_writes`) are now on disk."""
         for key, value in writes.items():
+            cache = self._shared if is_hash_key(key) else self._own
             if value is None:
-                self._cache.pop(key, None)
+                cache.pop(key, None)
             else:
-                self._cache[key] = value
+                cache[key] = value
 
     def discard(self) -> None:
         """Forget the block being built (it failed and will not be committed)."""
@@ -95,26 +105,27 @@ class BlockBufferedKV(BaseAtomicDB):
 class ReadOnlyKV(BaseAtomicDB):
     """A reader's view of the committed rows, for state queries at any block.
 
-    State trie nodes, code and headers are stored under their own hash and never change once
-    written, so readers on their own connections see a consistent state for any committed
-    state root, and those entries (the 32-byte keys) can be shared in ``cache``. py-evm's
-    mutable entries (canonical head, number lookups) have longer keys and are always read.
+    Readers on their own connections see a consistent state for any committed state root.
+    Hash-keyed entries come from the shared cache when they can; py-evm's mutable entries
+    (canonical head, number lookups) are always read from the file.
     """
 
-    def __init__(self, *, connection: sqlite3.Connection, cache: LRU[bytes, bytes]) -> None:
+    def __init__(self, *, connection: sqlite3.Connection, shared: LRU[bytes, bytes]) -> None:
         self._connection = connection
-        self._cache = cache
+        self._shared = shared
 
     def __getitem__(self, key: bytes) -> bytes:
-        cached: bytes | None = self._cache.get(key)
-        if cached is not None:
-            return cached
+        hash_key = is_hash_key(key)
+        if hash_key:
+            cached: bytes | None = self._shared.get(key)
+            if cached is not None:
+                return cached
         row = self._connection.execute(_GET, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         found = bytes(row[0])
-        if len(key) == 32:
-            self._cache[key] = found
+        if hash_key:
+            self._shared[key] = found
         return found
 
     def __setitem__(self, key: bytes, value: bytes) -> None:

@@ -18,12 +18,13 @@ from node.embedded.rpc_chain import ChainMethods
 from node.embedded.rpc_send import SendMethods
 from node.embedded.rpc_state import StateMethods
 from node.embedded.server import RpcServer
-from node.embedded.store import LedgerStore
+from node.embedded.store import MAX_LOGS_PER_BLOCK, LedgerStore
 from node.embedded.txpool import TxPool
 from node.embedded.view import ChainView
 from node.errors import ConfigError
 
 _MIN_BLOCK_GAS_LIMIT = 5_000  # py-evm's (and the yellow paper's) lower bound
+_MAX_BLOCK_GAS_LIMIT = MAX_LOGS_PER_BLOCK * 375  # a log costs at least 375 gas: the log index holds any block
 
 
 class EmbeddedLedger:
@@ -50,8 +51,8 @@ class EmbeddedLedger:
             raise ConfigError(f"chain id must be positive, got {chain_id}")
         if accounts < 0:
             raise ConfigError(f"account count must not be negative, got {accounts}")
-        if block_gas_limit < _MIN_BLOCK_GAS_LIMIT:
-            raise ConfigError(f"block gas limit must be at least {_MIN_BLOCK_GAS_LIMIT}")
+        if not _MIN_BLOCK_GAS_LIMIT <= block_gas_limit <= _MAX_BLOCK_GAS_LIMIT:
+            raise ConfigError(f"block gas limit must be within {_MIN_BLOCK_GAS_LIMIT}..{_MAX_BLOCK_GAS_LIMIT}")
         if max_logs < 1:
             raise ConfigError(f"max logs must be at least 1, got {max_logs}")
         self.data_dir = Path(data_dir)
@@ -98,15 +99,16 @@ class EmbeddedLedger:
             view = ChainView(store=store, chain_id=self.chain_id)
             addresses = [bytes.fromhex(a.address[2:]) for a in self.accounts]
             state = StateMethods(
-                view=view, pool=pool, miner=miner, accounts=addresses,
+                view=view,
+                pool=pool,
+                miner=miner,
+                accounts=addresses,
                 client_version=_client_version(),
             )
             methods = {
                 **state.methods(),
                 **ChainMethods(view=view, pool=pool, max_logs=self.max_logs).methods(),
-                **SendMethods(
-                    view=view, pool=pool, miner=miner, state=state, accounts=self.accounts
-                ).methods(),
+                **SendMethods(view=view, pool=pool, miner=miner, state=state, accounts=self.accounts).methods(),
             }
             server = RpcServer(host=host, port=port, dispatcher=Dispatcher(methods=methods))
         except BaseException:

@@ -102,7 +102,7 @@ def mined_block(block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> tuple[bytes,
     for index, (tx, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
         tx_hash = data(tx.hash)
         position = quantity(index)
-        tx_logs: list[orjson.Fragment] = []
+        first_log = log_index
         for log in receipt.logs:
             topics = tuple(topic.to_bytes(32, "big") for topic in log.topics)
             log_json = orjson.dumps(
@@ -119,14 +119,12 @@ def mined_block(block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> tuple[bytes,
                 }
             )
             logs.append(LogRow(index, log_index, log.address, topics, log.data, log_json))
-            tx_logs.append(orjson.Fragment(log_json))
             log_index += 1
         creates = generate_contract_address(tx.sender, tx.nonce) if not tx.to else None
         receipt_obj = {
             "type": quantity(tx_type(tx)),
             "status": quantity(1 if receipt.state_root == b"\x01" else 0),
             "cumulativeGasUsed": quantity(receipt.gas_used),
-            "logs": tx_logs,
             "logsBloom": data(receipt.bloom.to_bytes(256, "big")),
             "transactionHash": tx_hash,
             "transactionIndex": position,
@@ -146,7 +144,9 @@ def mined_block(block: BlockAPI, receipts: Sequence[ReceiptAPI]) -> tuple[bytes,
             index=index,
             base_fee=base_fee,
         )
-        txs.append(TxRow(tx.hash, index, orjson.dumps(tx_obj), orjson.dumps(receipt_obj)))
+        # the receipt is stored without "logs": they are spliced in from the log index when read
+        receipt_json = orjson.dumps(receipt_obj)
+        txs.append(TxRow(tx.hash, index, orjson.dumps(tx_obj), receipt_json, first_log, log_index - first_log))
     return orjson.dumps(block_header(header, size=len(rlp.encode(block)))), txs, logs
 
 

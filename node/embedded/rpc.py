@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,29 +23,43 @@ _log = logging.getLogger(__name__)
 Method = Callable[[list[Any]], Any]
 
 
+@dataclass(frozen=True)
+class JsonPieces:
+    """A result already serialised, as pieces to write one after the other (a large array)."""
+
+    pieces: list[bytes]
+
+
 class Dispatcher:
     """Turns request bodies into response bodies (JSON-RPC 2.0, section 5 and 6).
 
     Methods take the positional ``params`` list and return a JSON-able value; a stored JSON
-    object comes back as an ``orjson.Fragment`` and is written out as it is.
+    object comes back as an ``orjson.Fragment``, a large one as :class:`JsonPieces`, and is
+    written out as it is.
     """
 
     def __init__(self, *, methods: Mapping[str, Method]) -> None:
         self._methods = dict(methods)
 
-    def handle(self, body: bytes) -> bytes:
-        """The response body for ``body``; empty when it held only notifications."""
+    def handle(self, body: bytes) -> list[bytes]:
+        """The response body for ``body`` in pieces; none when it held only notifications."""
         try:
             request = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            return orjson.dumps(_error(None, PARSE_ERROR, f"parse error: {exc}"))
+            return [orjson.dumps(_error(None, PARSE_ERROR, f"parse error: {exc}"))]
         if isinstance(request, list):
             if not request:
-                return orjson.dumps(_error(None, INVALID_REQUEST, "invalid request: empty batch"))
-            answers = [answer for item in request if (answer := self._one(item)) is not None]
-            return orjson.dumps(answers) if answers else b""
+                return [orjson.dumps(_error(None, INVALID_REQUEST, "invalid request: empty batch"))]
+            answers = [_joined(answer) for item in request if (answer := self._one(item)) is not None]
+            return [orjson.dumps(answers)] if answers else []
         answer = self._one(request)
-        return b"" if answer is None else orjson.dumps(answer)
+        if answer is None:
+            return []
+        result = answer.get("result")
+        if isinstance(result, JsonPieces):
+            head = b'{"jsonrpc":"2.0","id":' + orjson.dumps(answer["id"]) + b',"result":'
+            return [head, *result.pieces, b"}"]
+        return [orjson.dumps(answer)]
 
     def _one(self, request: Any) -> dict[str, Any] | None:
         if not isinstance(request, dict):
@@ -72,6 +87,13 @@ class Dispatcher:
                 _log.exception("JSON-RPC method %s failed", method)
                 answer = _error(request_id, INTERNAL_ERROR, f"internal error: {exc}")
         return answer if "id" in request else None
+
+
+def _joined(answer: dict[str, Any]) -> dict[str, Any]:
+    result = answer.get("result")
+    if isinstance(result, JsonPieces):
+        return {**answer, "result": orjson.Fragment(b"".join(result.pieces))}
+    return answer
 
 
 def _error(request_id: Any, code: int, message: str, data: str | None = None) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from node.embedded import params as p
 from node.embedded import render
 from node.embedded.chain import base_fee
+from node.embedded.rpc import JsonPieces
 from node.embedded.store import BlockRow
 from node.embedded.txpool import TxPool
-from node.embedded.view import ChainView, Snapshot, header_of
+from node.embedded.view import ChainView, Snapshot
 from node.errors import JsonRpcError
 
 LIMIT_EXCEEDED = -32005
@@ -95,14 +96,18 @@ class ChainMethods:
                 last = min(last, snap.head.number)
             if first > last:
                 return []
-            rows = snap.reader.logs(first, last, addresses=addresses, topics=topics, limit=self._max_logs + 1)
-        if len(rows) > self._max_logs:
+            answer = snap.reader.logs(first, last, addresses=addresses, topics=topics, limit=self._max_logs)
+        if not answer.complete:
             raise JsonRpcError(
                 LIMIT_EXCEEDED,
                 f"query returns more than {self._max_logs} results; narrow the block range "
                 "or filter by address or topics",
             )
-        return orjson.Fragment(b"[" + b",".join(rows) + b"]")
+        body = [b"["]
+        for i, piece in enumerate(answer.pieces):
+            body += [b",", piece] if i else [piece]
+        body.append(b"]")
+        return JsonPieces(body)
 
     def fee_history(self, params: list[Any]) -> dict[str, Any]:
         """``eth_feeHistory`` (EIP-1559): base fees, gas used ratios, tip percentiles."""
@@ -115,7 +120,7 @@ class ChainMethods:
                 raise JsonRpcError(-32000, "unknown block")
             first = max(0, newest.number - count + 1)
             rows = _rows(snap, first, newest.number) if count else []
-            headers = [header_of(row) for row in rows]
+            headers = [snap.header(row) for row in rows]
             rewards = [_rewards(snap, row, percentiles) for row in rows]
         base_fees = [base_fee(h) for h in headers]
         if headers:
@@ -155,7 +160,7 @@ def _rows(snap: Snapshot, first: int, last: int) -> list[BlockRow]:
 def _rewards(snap: Snapshot, row: BlockRow, percentiles: Sequence[float]) -> list[str]:
     if not percentiles:
         return []
-    floor = base_fee(header_of(row))
+    floor = base_fee(snap.header(row))
     spent: list[tuple[int, int]] = []
     for tx_hash in row.tx_hashes:
         record = snap.reader.tx(tx_hash)

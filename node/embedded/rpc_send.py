@@ -155,9 +155,7 @@ class SendMethods:
                 TX_REFUSED,
                 f"max fee per gas less than block base fee: maxFeePerGas {tx.max_fee_per_gas}, baseFee {base_fee}",
             )
-        with self._view.read() as snap:
-            state = snap.state.state_at(snap.state_header(p.BlockRef(tag="latest")))
-            balance = state.get_balance(tx.sender)
+        balance = self._state.committed_balance(tx.sender)
         cost = tx.gas * tx.max_fee_per_gas + tx.value
         if balance < cost:
             raise JsonRpcError(

@@ -106,9 +106,13 @@ class StateMethods:
         return self._pool.pending_nonce(account, committed_nonce=lambda: self.committed_nonce(account))
 
     def committed_nonce(self, account: Address) -> int:
+        """The nonce after the miner's last committed block (no block lookup needed)."""
         with self._view.read() as snap:
-            state = snap.state.state_at(snap.state_header(p.BlockRef(tag="latest")))
-            return int(state.get_nonce(account))
+            return int(snap.state.state_at(self._miner.head).get_nonce(account))
+
+    def committed_balance(self, account: Address) -> int:
+        with self._view.read() as snap:
+            return int(snap.state.state_at(self._miner.head).get_balance(account))
 
     def call(self, params: list[Any]) -> str:
         """``eth_call``; a revert answers error code 3 with the revert data (as geth)."""

@@ -90,25 +90,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
         length_header = self.headers.get("Content-Length")
         if length_header is None:
-            self._reply(411, b"Content-Length required", "text/plain")
+            self._reply(411, [b"Content-Length required"], "text/plain")
             return
         length = int(length_header)
         if length > MAX_BODY_BYTES:
-            self._reply(413, b"request body too large", "text/plain")
+            self._reply(413, [b"request body too large"], "text/plain")
             self.close_connection = True
             return
         body = self.rfile.read(length)
         self._reply(200, self.server.dispatcher.handle(body), "application/json")
 
     def do_GET(self) -> None:  # noqa: N802
-        self._reply(405, b"JSON-RPC answers POST requests", "text/plain")
+        self._reply(405, [b"JSON-RPC answers POST requests"], "text/plain")
 
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
+    def _reply(self, status: int, body: list[bytes], content_type: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(sum(len(piece) for piece in body)))
         self.end_headers()
-        self.wfile.write(body)
+        for piece in body:
+            self.wfile.write(piece)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # one line per request would drown the console

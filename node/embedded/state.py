@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from typing import cast
 
 from eth.abc import AtomicDatabaseAPI, BlockHeaderAPI, ComputationAPI, SignedTransactionAPI, StateAPI
+from eth.chains.base import Chain
 from eth.exceptions import Revert
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
-
-from node.embedded.chain import chain_class
 
 _CALL_STIPEND = 2300
 _ESTIMATE_ERROR_RATIO = 0.015  # geth's eth_estimateGas stops within 1.5 % of the answer
@@ -46,9 +45,9 @@ class CallResult:
 class StateQueries:
     """Reads state at a given header over a read-only view of the store."""
 
-    def __init__(self, *, db: AtomicDatabaseAPI, chain_id: int) -> None:
-        self._chain = chain_class(chain_id)(db)
-        self._chain_id = chain_id
+    def __init__(self, *, db: AtomicDatabaseAPI, chain: type[Chain]) -> None:
+        self._chain = chain(db)
+        self._chain_id = chain.chain_id
 
     def state_at(self, header: BlockHeaderAPI) -> StateAPI:
         """The state after block ``header``."""

@@ -24,7 +24,8 @@ from typing import IO
 
 from lru import LRU
 
-from node.embedded.kv import READER_CACHE_ENTRIES, BlockBufferedKV, ReadOnlyKV
+from node.embedded import logindex
+from node.embedded.kv import SHARED_CACHE_ENTRIES, BlockBufferedKV, ReadOnlyKV
 from node.errors import LedgerStoreError
 
 DB_NAME = "ledger.sqlite"
@@ -32,7 +33,7 @@ LOCK_NAME = "ledger.lock"
 APPLICATION_ID = 0x79726478  # "yrdx"
 SCHEMA_VERSION = 1
 FORMAT = "yrdx-embedded-ledger/1"
-LOG_INDEX_BITS = 20
+LOG_INDEX_BITS = logindex.LOG_INDEX_BITS
 MAX_LOGS_PER_BLOCK = 1 << LOG_INDEX_BITS
 _READERS_KEPT = 8
 
@@ -44,14 +45,18 @@ CREATE TABLE blocks (
     hash BLOB NOT NULL UNIQUE,
     header BLOB NOT NULL,
     json BLOB NOT NULL,
-    tx_hashes BLOB NOT NULL
+    tx_hashes BLOB NOT NULL,
+    first_log INTEGER NOT NULL,
+    log_count INTEGER NOT NULL
 );
 CREATE TABLE txs (
     hash BLOB PRIMARY KEY,
     block INTEGER NOT NULL,
     idx INTEGER NOT NULL,
     json BLOB NOT NULL,
-    receipt BLOB NOT NULL
+    receipt BLOB NOT NULL,
+    first_log INTEGER NOT NULL,
+    log_count INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE logs (
     id INTEGER PRIMARY KEY,
@@ -88,12 +93,17 @@ class LogRow:
 
 @dataclass(frozen=True)
 class TxRow:
-    """One mined transaction: its rendered JSON object and its receipt's."""
+    """One mined transaction: its rendered JSON object and its receipt's, less the logs.
+
+    ``first_log`` and ``log_count`` place the receipt's logs in the block's log index.
+    """
 
     hash: bytes
     index: int
     json: bytes
     receipt: bytes
+    first_log: int
+    log_count: int
 
 
 @dataclass(frozen=True)
@@ -137,9 +147,10 @@ class LedgerStore:
         self.path = path
         self._writer = writer
         self._lock = lock
+        self._logs_total = 0  # logs in all committed blocks: the next block's first log
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._kv = BlockBufferedKV(connection=writer)
-        self._reader_cache: LRU[bytes, bytes] = LRU(READER_CACHE_ENTRIES)
+        self._nodes: LRU[bytes, bytes] = LRU(SHARED_CACHE_ENTRIES)
+        self._kv = BlockBufferedKV(connection=writer, shared=self._nodes)
         self.is_new = is_new
 
     @classmethod
@@ -194,6 +205,7 @@ class LedgerStore:
         except sqlite3.Error as exc:
             raise LedgerStoreError(f"cannot write block {record.number}: {exc}") from exc
         self._kv.committed(writes)
+        self._logs_total += len(record.logs)
 
     def set_meta(self, values: dict[str, str]) -> None:
         """Durably record chain settings (the dev clock) outside a block."""
@@ -212,7 +224,7 @@ class LedgerStore:
             connection = _connect(self.path)
             connection.execute("PRAGMA query_only = ON")
         try:
-            yield StoreReader(connection, cache=self._reader_cache)
+            yield StoreReader(connection, shared=self._nodes)
         finally:
             if self._readers.qsize() < _READERS_KEPT:
                 self._readers.put(connection)
@@ -245,12 +257,14 @@ class LedgerStore:
         )
         db.executemany("DELETE FROM kv WHERE k = ?", [(k,) for k, v in writes.items() if v is None])
         db.execute(
-            "INSERT INTO blocks (number, hash, header, json, tx_hashes) VALUES (?, ?, ?, ?, ?)",
-            (record.number, record.hash, record.header, record.json, b"".join(tx.hash for tx in record.txs)),
-        )
+            "INSERT INTO blocks (number, hash, header, json, tx_hashes, first_log, log_count)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record.number, record.hash, record.header, record.json, b"".join(tx.hash for tx in record.txs),
+             self._logs_total, len(record.logs)),
+        )  # fmt: skip
         db.executemany(
-            "INSERT INTO txs (hash, block, idx, json, receipt) VALUES (?, ?, ?, ?, ?)",
-            [(tx.hash, record.number, tx.index, tx.json, tx.receipt) for tx in record.txs],
+            "INSERT INTO txs (hash, block, idx, json, receipt, first_log, log_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(tx.hash, record.number, tx.index, tx.json, tx.receipt, tx.first_log, tx.log_count) for tx in record.txs],
         )
         base = record.number << LOG_INDEX_BITS
         db.executemany(
@@ -279,6 +293,7 @@ class LedgerStore:
         with self.reader() as reader:
             meta = reader.meta()
             head = reader.head()
+            self._logs_total = reader.logs_through(head.number) if head is not None else 0
         if meta.get("format") != FORMAT:
             raise LedgerStoreError(f"{self.path} is not a yrdx embedded ledger (format {meta.get('format')!r})")
         if head is None or meta.get("head") != str(head.number):
@@ -291,9 +306,9 @@ class LedgerStore:
 class StoreReader:
     """Queries over committed blocks, on one pooled connection."""
 
-    def __init__(self, connection: sqlite3.Connection, *, cache: LRU[bytes, bytes]) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, shared: LRU[bytes, bytes]) -> None:
         self._db = connection
-        self.kv = ReadOnlyKV(connection=connection, cache=cache)
+        self.kv = ReadOnlyKV(connection=connection, shared=shared)
 
     def meta(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
@@ -312,37 +327,36 @@ class StoreReader:
         rows = self._db.execute("SELECT header FROM blocks WHERE number BETWEEN ? AND ? ORDER BY number", (first, last))
         return [bytes(row[0]) for row in rows]
 
+    def logs_through(self, number: int) -> int:
+        """Logs in blocks 0..``number``."""
+        row = self._db.execute("SELECT first_log + log_count FROM blocks WHERE number = ?", (number,)).fetchone()
+        return 0 if row is None else int(row[0])
+
     def tx(self, tx_hash: bytes) -> TxRecord | None:
-        row = self._db.execute("SELECT block, idx, json, receipt FROM txs WHERE hash = ?", (tx_hash,)).fetchone()
+        """A mined transaction; its receipt with the logs spliced back in from the log index."""
+        row = self._db.execute(
+            "SELECT block, idx, json, receipt, first_log, log_count FROM txs WHERE hash = ?", (tx_hash,)
+        ).fetchone()
         if row is None:
             return None
-        return TxRecord(int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3]))
+        block, first_log, log_count = int(row[0]), int(row[4]), int(row[5])
+        logs = b""
+        if log_count:
+            first = (block << LOG_INDEX_BITS) | first_log
+            found = self._db.execute(
+                "SELECT CAST(group_concat(json, ',') AS BLOB) FROM"
+                " (SELECT json FROM logs WHERE id BETWEEN ? AND ? ORDER BY id)",
+                (first, first + log_count - 1),
+            ).fetchone()
+            logs = bytes(found[0])
+        receipt = bytes(row[3])
+        return TxRecord(block, int(row[1]), bytes(row[2]), receipt[:-1] + b',"logs":[' + logs + b"]}")
 
     def logs(
-        self,
-        first: int,
-        last: int,
-        *,
-        addresses: Sequence[bytes],
-        topics: Sequence[Sequence[bytes]],
-        limit: int,
-    ) -> list[bytes]:
-        """JSON objects of matching logs in blocks ``first``..``last``, at most ``limit``.
-
-        ``topics[i]`` lists the values allowed at position i; an empty list allows any.
-        """
-        sql = "SELECT json FROM logs WHERE id BETWEEN ? AND ?"
-        args: list[object] = [first << LOG_INDEX_BITS, ((last + 1) << LOG_INDEX_BITS) - 1]
-        if addresses:
-            sql += f" AND address IN ({','.join('?' * len(addresses))})"
-            args.extend(addresses)
-        for position, allowed in enumerate(topics):
-            if allowed:
-                sql += f" AND topic{position} IN ({','.join('?' * len(allowed))})"
-                args.extend(allowed)
-        sql += " ORDER BY id LIMIT ?"
-        args.append(limit)
-        return [row[0] for row in self._db.execute(sql, args)]
+        self, first: int, last: int, *, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes]], limit: int
+    ) -> logindex.LogsAnswer:
+        """Matching logs of blocks ``first``..``last``; see :func:`logindex.query`."""
+        return logindex.query(self._db, first, last, addresses=addresses, topics=topics, limit=limit)
 
     def _block(self, where: str, args: tuple[object, ...]) -> BlockRow | None:
         query = f"SELECT number, hash, header, json, tx_hashes FROM blocks {where}"  # noqa: S608 - fixed clauses
@@ -382,25 +396,28 @@ def _check_file(connection: sqlite3.Connection, path: Path) -> bool:
     has_tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
     if application_id == 0 and not has_tables:
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = FULL")
+        _durable(connection)
         _create_schema(connection)
         return True
     if application_id != APPLICATION_ID:
         raise LedgerStoreError(
-            f"{path} is not a yrdx embedded ledger (SQLite application id {application_id:#x}); "
-            "use an empty data dir"
+            f"{path} is not a yrdx embedded ledger (SQLite application id {application_id:#x}); use an empty data dir"
         )
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version != SCHEMA_VERSION:
-        raise LedgerStoreError(
-            f"{path} has ledger schema version {version}; this yrdx reads version {SCHEMA_VERSION}"
-        )
+        raise LedgerStoreError(f"{path} has ledger schema version {version}; this yrdx reads version {SCHEMA_VERSION}")
     mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise LedgerStoreError(f"{path} cannot be switched to WAL mode (got {mode})")
-    connection.execute("PRAGMA synchronous = FULL")
+    _durable(connection)
     # A crash between creating the schema and committing genesis leaves no format row.
     return connection.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone() is None
+
+
+def _durable(connection: sqlite3.Connection) -> None:
+    """Commits reach the disk before they return; the WAL shrinks back after checkpoints."""
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}")
 
 
 def _create_schema(connection: sqlite3.Connection) -> None:

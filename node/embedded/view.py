@@ -9,34 +9,52 @@ from functools import cached_property
 import rlp
 from eth.abc import BlockHeaderAPI
 from eth.vm.forks.cancun.blocks import CancunBlockHeader
+from lru import LRU
 
+from node.embedded.chain import chain_class
 from node.embedded.params import BlockRef
 from node.embedded.state import StateQueries
 from node.embedded.store import BlockRow, LedgerStore, StoreReader
 from node.errors import JsonRpcError, LedgerStoreError
 
 SERVER_ERROR = -32000
+_HEADERS_CACHED = 4096
 
 
 class ChainView:
-    """Hands out :class:`Snapshot` objects over pooled read connections."""
+    """Hands out :class:`Snapshot` objects over pooled read connections.
+
+    Decoded headers are cached by block hash (decoding one costs about a millisecond).
+    """
 
     def __init__(self, *, store: LedgerStore, chain_id: int) -> None:
         self._store = store
         self.chain_id = chain_id
+        self._chain = chain_class(chain_id)
+        self._headers: LRU[bytes, BlockHeaderAPI] = LRU(_HEADERS_CACHED)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Snapshot]:
         with self._store.reader() as reader:
-            yield Snapshot(reader, chain_id=self.chain_id)
+            yield Snapshot(reader, view=self)
+
+    def header(self, row: BlockRow) -> BlockHeaderAPI:
+        cached = self._headers.get(row.hash)
+        if cached is None:
+            cached = header_of(row)
+            self._headers[row.hash] = cached
+        return cached
+
+    def queries(self, reader: StoreReader) -> StateQueries:
+        return StateQueries(db=reader.kv, chain=self._chain)
 
 
 class Snapshot:
     """Committed data as one request sees it; the head is read once, when first needed."""
 
-    def __init__(self, reader: StoreReader, *, chain_id: int) -> None:
+    def __init__(self, reader: StoreReader, *, view: ChainView) -> None:
         self.reader = reader
-        self._chain_id = chain_id
+        self._view = view
 
     @cached_property
     def head(self) -> BlockRow:
@@ -47,7 +65,10 @@ class Snapshot:
 
     @cached_property
     def state(self) -> StateQueries:
-        return StateQueries(db=self.reader.kv, chain_id=self._chain_id)
+        return self._view.queries(self.reader)
+
+    def header(self, row: BlockRow) -> BlockHeaderAPI:
+        return self._view.header(row)
 
     def block_row(self, ref: BlockRef) -> BlockRow | None:
         """The block ``ref`` names, or ``None`` when there is no such block (yet)."""
@@ -77,7 +98,7 @@ class Snapshot:
         row = self.block_row(ref)
         if row is None:
             raise JsonRpcError(SERVER_ERROR, "header not found")
-        return header_of(row)
+        return self.header(row)
 
 
 def header_of(row: BlockRow) -> BlockHeaderAPI:

@@ -102,9 +102,7 @@ def test_transaction_and_receipt_fields(w3: Web3, exchange: Exchange) -> None:
     assert tx["from"] == receipt["from"] == ACCOUNTS[1].address
     assert tx["to"] == receipt["to"] == exchange.lists.address
     assert block["transactions"][receipt["transactionIndex"]]["hash"] == tx["hash"]
-    assert receipt["effectiveGasPrice"] == min(
-        tx["maxFeePerGas"], tx["maxPriorityFeePerGas"] + block["baseFeePerGas"]
-    )
+    assert receipt["effectiveGasPrice"] == min(tx["maxFeePerGas"], tx["maxPriorityFeePerGas"] + block["baseFeePerGas"])
     assert receipt["gasUsed"] <= tx["gas"]
     assert receipt["cumulativeGasUsed"] >= receipt["gasUsed"]
     published = exchange.lists.events.EntryPublished().process_receipt(receipt, errors=DISCARD)
