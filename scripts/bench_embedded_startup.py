@@ -33,9 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -125,19 +126,32 @@ class Driver:
     rpc: Rpc
     rounds: list[Round] = field(default_factory=list)
 
-    def run(self, raws: list[str], senders: list[Sender]) -> None:
-        """Send ``raws`` (at most ``IN_FLIGHT`` waiting at a time) and wait until all are mined."""
-        for start in range(0, len(raws), IN_FLIGHT):
-            chunk = Round(raws[start : start + IN_FLIGHT])
-            self.rounds.append(chunk)
-            play(self.rpc, chunk)
-        for sender in senders:  # the nonces after the last chunk
+    def run(self, raws: Iterable[str], senders: list[Sender]) -> int:
+        """Send ``raws`` (at most ``IN_FLIGHT`` waiting at a time), wait until all are mined."""
+        pending = iter(raws)
+        sent = 0
+        chunk = list(islice(pending, IN_FLIGHT))
+        while chunk:
+            round_ = Round(chunk)
+            self.rounds.append(round_)
+            send(self.rpc, round_)
+            sent += len(chunk)
+            chunk = list(islice(pending, IN_FLIGHT))  # signed while the ledger mines the last round
+            wait_mined(self.rpc, round_.raws[-1])
+            if sent % 100_000 < IN_FLIGHT and sent >= 100_000:
+                print(f"  ... {sent} transactions", flush=True)
+        for sender in senders:
             wait_nonce(self.rpc, sender.account.address, sender.nonce)
+        return sent
+
+
+def send(rpc: Rpc, chunk: Round) -> None:
+    for i in range(0, len(chunk.raws), BATCH):
+        rpc.batch("eth_sendRawTransaction", [[raw] for raw in chunk.raws[i : i + BATCH]])
 
 
 def play(rpc: Rpc, chunk: Round) -> None:
-    for i in range(0, len(chunk.raws), BATCH):
-        rpc.batch("eth_sendRawTransaction", [[raw] for raw in chunk.raws[i : i + BATCH]])
+    send(rpc, chunk)
     wait_mined(rpc, chunk.raws[-1])
 
 
@@ -209,19 +223,19 @@ def anvil() -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def timed(driver: Driver, raws: list[str], senders: list[Sender]) -> dict[str, float]:
+def timed(driver: Driver, raws: Iterable[str], senders: list[Sender]) -> dict[str, float]:
     """Send ``raws`` and wait for them: transactions, blocks and gas per second."""
     rpc = driver.rpc
     first = rpc.head()
     began = time.perf_counter()
-    driver.run(raws, senders)
+    count = driver.run(raws, senders)
     seconds = time.perf_counter() - began
     last = rpc.head()
     gas = 0
     for start in range(first + 1, last + 1, 500):
         blocks = rpc.batch("eth_getBlockByNumber", [[hex(n), False] for n in range(start, min(start + 500, last + 1))])
         gas += sum(int(b["gasUsed"], 16) for b in blocks)
-    return {"txs": len(raws), "blocks": last - first, "seconds": seconds, "tx/s": len(raws) / seconds,
+    return {"txs": count, "blocks": last - first, "seconds": seconds, "tx/s": count / seconds,
             "blocks/s": (last - first) / seconds, "Mgas/s": gas / seconds / 1e6}  # fmt: skip
 
 
@@ -242,11 +256,10 @@ def get_logs_rate(rpc: Rpc, head: int, query: dict[str, Any] | None = None, repe
         began = time.perf_counter()
         body = rpc.raw("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head), **(query or {})})
         best = min(best, time.perf_counter() - began)
-        answer = orjson.loads(body)
-        if "error" in answer:
-            raise RuntimeError(answer["error"])
-        count = len(answer["result"])
-        del body, answer
+        if b'"result"' not in body[:64]:
+            raise RuntimeError(body[:500].decode(errors="replace"))
+        count = body.count(b'"logIndex"')  # one per log object; parsing a million of them costs gigabytes
+        del body
     return count, count / best if best > 0 else float("inf")
 
 
@@ -340,11 +353,11 @@ def main() -> None:
         results["history"] = {"txs": made, "blocks": head - first_history, "seconds": seconds, "tx/s": made / seconds,
                               "blocks/s": (head - first_history) / seconds, "logs/tx": args.logs_per_tx}  # fmt: skip
     if args.bulk_transfers:
-        raws = [
+        lazy = (
             payers[i % len(payers)].sign(to=accounts[0].address, value=1, gas=21_000)
             for i in range(args.bulk_transfers)
-        ]
-        results["bulk transfers"] = timed(driver, raws, payers)
+        )
+        results["bulk transfers"] = timed(driver, lazy, payers)
         print(f"  bulk transfers: {results['bulk transfers']}", flush=True)
     if args.bulk_logs:
         raws = [emit(history_senders[i % len(history_senders)], 1_000) for i in range(args.bulk_logs // 1_000)]

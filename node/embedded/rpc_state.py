@@ -9,6 +9,7 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_typing import Address
+from lru import LRU
 
 from node.embedded import params as p
 from node.embedded import render
@@ -44,6 +45,7 @@ class StateMethods:
         self._miner = miner
         self._accounts = list(accounts)
         self._client_version = client_version
+        self._balances: LRU[bytes, int] = LRU(4096)
 
     def methods(self) -> dict[str, Method]:
         return {
@@ -111,8 +113,16 @@ class StateMethods:
             return int(snap.state.state_at(self._miner.head).get_nonce(account))
 
     def committed_balance(self, account: Address) -> int:
-        with self._view.read() as snap:
-            return int(snap.state.state_at(self._miner.head).get_balance(account))
+        """The balance after the miner's last committed block; remembered per block, as a
+        sender's transactions tend to come in bursts."""
+        head = self._miner.head
+        key = head.hash + account
+        balance = self._balances.get(key)
+        if balance is None:
+            with self._view.read() as snap:
+                balance = int(snap.state.state_at(head).get_balance(account))
+            self._balances[key] = balance
+        return balance
 
     def call(self, params: list[Any]) -> str:
         """``eth_call``; a revert answers error code 3 with the revert data (as geth)."""
