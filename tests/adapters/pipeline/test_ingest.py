@@ -57,7 +57,7 @@ def assert_anchored(net: Net, p: Province) -> None:
         if (rec.anchored_version, rec.anchored_status) != (rec.version, rec.status)
     ]
     assert unanchored == []
-    assert set(net.store(p).counts()["outbox"]) <= {"done"}
+    assert set(net.store(p).counts()["outbox"]) == {"done"}
     assert net.store(p).open_batches() == []
 
 
