@@ -6,7 +6,8 @@ and on to hold the process at chosen points).
 The kills: while the first chunk is read and validated (the store is migrated, nothing is
 written yet); right after a batch was journaled, before it can be mined; while the process
 waits for receipts of transactions the node then loses (its pool is dropped, so only the
-journal can bring them back); and at a random moment with mining on.
+journal can bring them back); and at a random moment with mining on. The same command then
+runs to completion (in this process), and once more to show nothing is left to send.
 """
 
 from __future__ import annotations
