@@ -19,12 +19,11 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from adapters.core.canonical import record_id
 from adapters.core.provinces import Province
-from adapters.dialects import DIALECTS
 from adapters.dialects.base import Parsed, Refusal, Source
 from adapters.pipeline.plan import DeltaRefusal, Planner
 from adapters.pipeline.publisher import Publisher
+from adapters.pipeline.reader import read_chunks
 from adapters.store.store import Store
 
 Kind = Literal["entries", "evaluations"]
@@ -103,12 +102,10 @@ def ingest(
     """
     summary = IngestSummary()
     publisher.recover()
-    dialect = DIALECTS[province]
-    items = dialect.read_entries(source) if kind == "entries" else dialect.read_evaluations(source)
     failed_before = len(store.failed_ops())
     try:
         with publisher.background() as committed:
-            for chunk in _chunks(iter(items), chunk_size):
+            for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
                 summary.read += len(chunk)
                 parsed: list[Parsed[Any]] = []
                 for item in chunk:
@@ -116,7 +113,6 @@ def ingest(
                         quarantine.refusal(item)
                     else:
                         parsed.append(item)
-                ids = ["0x" + _record_id(p).hex() for p in parsed]
                 existing = store.records(ids)
                 current = store.current_versions(list(existing))
                 plan = (
@@ -137,8 +133,3 @@ def ingest(
         summary.published = publisher.stats.ops.get("publish" if kind == "entries" else "results", 0)
         summary.failed = len(store.failed_ops()) - failed_before
     return summary
-
-
-def _record_id(p: Parsed[Any]) -> bytes:
-    inner = p.record.entry if hasattr(p.record, "entry") else p.record.result
-    return record_id(inner)

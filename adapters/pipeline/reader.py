@@ -1,0 +1,123 @@
+"""Reading an export ahead of the pipeline, in a process of its own.
+
+Parsing and validating a record costs more than everything else the ingest does with it, and
+the Python interpreter runs one thread at a time; so for large files the dialect reader runs in
+a child process (``python -m adapters.pipeline.reader``) that hands over validated records,
+with their record ids, a chunk at a time as length-prefixed frames on its standard output.
+Memory stays bounded: the child waits on the pipe while the pipeline is behind. Small files and
+open streams are read in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Literal
+
+from adapters.core.canonical import record_id
+from adapters.core.errors import AdapterError, DialectError
+from adapters.core.provinces import Province
+from adapters.dialects import DIALECTS
+from adapters.dialects.base import Parsed, Refusal, Source
+
+Kind = Literal["entries", "evaluations"]
+Chunk = tuple[list[Parsed[Any] | Refusal], list[str]]  # items, record ids of the parsed ones in order
+
+IN_PROCESS_BELOW = 2 * 1024 * 1024  # bytes: smaller files are not worth a process
+
+
+def _record_ids(items: list[Parsed[Any] | Refusal]) -> list[str]:
+    ids = []
+    for item in items:
+        if isinstance(item, Parsed):
+            inner = item.record.entry if hasattr(item.record, "entry") else item.record.result
+            ids.append("0x" + record_id(inner).hex())
+    return ids
+
+
+def _chunks(province: Province, kind: Kind, source: Source, size: int) -> Iterator[Chunk]:
+    dialect = DIALECTS[province]
+    items = iter(dialect.read_entries(source) if kind == "entries" else dialect.read_evaluations(source))
+    while chunk := list(islice(items, size)):
+        yield chunk, _record_ids(chunk)
+
+
+def _produce(province: str, kind: Kind, source: str, size: int, out: BinaryIO) -> None:
+    """Child process: write framed chunks of ``source`` to ``out``, then an end (or error) frame."""
+    src: Source = source if source.startswith(("http://", "https://")) else Path(source)
+    try:
+        for chunk in _chunks(Province(province), kind, src, size):
+            _frame(out, ("chunk", chunk))
+        _frame(out, ("end", None))
+    except DialectError as exc:
+        _frame(out, ("dialect", (exc.source, exc.reason)))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as it is
+        _frame(out, ("error", f"{type(exc).__name__}: {exc}"))
+    out.flush()
+
+
+def _frame(out: BinaryIO, message: tuple[str, Any]) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(payload).to_bytes(8, "big") + payload)
+
+
+def _read_frame(stream: IO[bytes]) -> tuple[str, Any] | None:
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    payload = stream.read(int.from_bytes(head, "big"))
+    message: tuple[str, Any] = pickle.loads(payload)  # noqa: S301 - our own child process
+    return message
+
+
+def read_chunks(province: Province, kind: Kind, source: Source, *, size: int) -> Iterator[Chunk]:
+    """Chunks of validated records (or refusals) of ``source``, each with the record ids of
+    its parsed records. Raises ``DialectError`` like the dialect reader does."""
+    big = isinstance(source, str | os.PathLike) and (
+        str(source).startswith(("http://", "https://")) or _size(Path(source)) >= IN_PROCESS_BELOW
+    )
+    if not big:
+        yield from _chunks(province, kind, source, size)
+        return
+    assert isinstance(source, str | os.PathLike)
+    args = [sys.executable, "-m", "adapters.pipeline.reader", province.value, kind, os.fspath(source), str(size)]
+    # the pipe's buffer is the queue: the reader waits while the pipeline is behind
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)  # noqa: S603
+    assert child.stdout is not None
+    try:
+        while True:
+            message = _read_frame(child.stdout)
+            if message is None:
+                code = child.wait()
+                raise AdapterError(f"reading {source}: the reader process stopped (exit code {code})")
+            tag, payload = message
+            if tag == "chunk":
+                yield payload
+            elif tag == "end":
+                return
+            elif tag == "dialect":
+                raise DialectError(*payload)
+            else:
+                raise AdapterError(f"reading {source} failed: {payload}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # let the dialect reader report it
+
+
+if __name__ == "__main__":
+    _province, _kind, _source, _size_arg = sys.argv[1:5]
+    _produce(_province, "entries" if _kind == "entries" else "evaluations", _source, int(_size_arg), sys.stdout.buffer)
