@@ -13,9 +13,7 @@ go on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -76,11 +74,6 @@ class QuarantineReport:
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
-
-
-def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while chunk := list(islice(items, size)):
-        yield chunk
 
 
 def ingest(
