@@ -112,8 +112,8 @@ class Miner:
                 requests, self._requests = self._requests, []
             try:
                 number = self._seal()
-            except LedgerStoreError as exc:
-                _log.error("embedded ledger stopped mining: %s", exc)
+            except Exception as exc:  # a store failure, or a bug: either way stop, and say why
+                _log.exception("embedded ledger stopped mining")
                 with self._wakeup:
                     self._failure = str(exc)
                     self._requests = requests + self._requests

@@ -143,8 +143,12 @@ class StateMethods:
 
     def estimate(self, request: CallRequest, ref: p.BlockRef) -> int:
         with self._view.read() as snap:
-            gas, result = snap.state.estimate_gas(snap.state_header(ref), request)
+            header = snap.state_header(ref)
+            gas, result = snap.state.estimate_gas(header, request)
         if not result.success:
+            if result.error.startswith("out of gas"):
+                cap = request.gas if request.gas is not None else header.gas_limit
+                raise JsonRpcError(SERVER_ERROR, f"gas required exceeds allowance ({cap})")
             raise failure(result)
         return gas
 

@@ -11,6 +11,7 @@ from eth.exceptions import Revert
 from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
+from eth_utils.exceptions import ValidationError
 
 _CALL_STIPEND = 2300
 _ESTIMATE_ERROR_RATIO = 0.015  # geth's eth_estimateGas stops within 1.5 % of the answer
@@ -66,13 +67,16 @@ class StateQueries:
         """The gas limit ``request`` needs, and the result at the highest limit tried.
 
         Follows geth's ``eth_estimateGas``: run at the cap, then try the gas used plus the
-        63/64 reserve (EIP-150), then bisect until within 1.5 %. When the call fails at the cap,
-        the estimate is 0 and the result says why.
+        63/64 reserve (EIP-150), then bisect until within 1.5 %. A call to an account without
+        code runs nothing, so it needs exactly the gas it used (21,000 for a plain transfer).
+        When the call fails at the cap, the estimate is 0 and the result says why.
         """
         cap = request.gas if request.gas is not None else header.gas_limit
         at_cap = self._run(header, request, cap)
         if not at_cap.success:
             return 0, at_cap
+        if request.to and not self.state_at(header).get_code(request.to):
+            return at_cap.gas_used, at_cap
         low = at_cap.gas_used - 1
         high = cap
         optimistic = (at_cap.gas_used + _CALL_STIPEND) * 64 // 63
@@ -124,7 +128,14 @@ class StateQueries:
                 access_list=request.access_list,
             )
         tx = cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=request.sender))
-        computation: ComputationAPI = state.apply_transaction(tx)
+        if gas < tx.intrinsic_gas:
+            return CallResult(
+                False, False, b"", f"out of gas: intrinsic gas too low: have {gas}, want {tx.intrinsic_gas}", 0
+            )
+        try:
+            computation: ComputationAPI = state.apply_transaction(tx)
+        except ValidationError as exc:  # the call cannot start: value above the balance, ...
+            return CallResult(False, False, b"", f"invalid call: {exc}", 0)
         used = gas - computation.get_gas_remaining()
         if computation.is_error:
             error = computation.error

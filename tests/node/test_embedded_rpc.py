@@ -374,3 +374,20 @@ def test_restart_on_the_same_data_dir_keeps_everything(tmp_path: Path) -> None:
         later = again.publish(4, 1, "after-restart")
         assert later["status"] == 1 and later["blockNumber"] == head["number"] + 1
         assert w3.eth.get_block("latest")["timestamp"] >= head["timestamp"] + 86_000
+
+
+def test_estimate_gas_for_a_plain_transfer_and_a_too_small_cap(ledger: EmbeddedLedger, exchange: Exchange) -> None:
+    transfer = {"from": ACCOUNTS[0].address, "to": ACCOUNTS[1].address, "value": "0x1"}
+    assert result(ledger.url, "eth_estimateGas", [transfer]) == hex(21_000)
+    call = exchange.lists.functions.publishBatch(1, entries(5, "cap"))
+    tight = {"from": ACCOUNTS[1].address, "to": exchange.lists.address, "data": call._encode_transaction_data()}
+    error = rpc(ledger.url, "eth_estimateGas", [{**tight, "gas": hex(30_000)}])["error"]
+    assert error == {"code": -32000, "message": "gas required exceeds allowance (30000)"}
+
+
+def test_calls_that_cannot_start_are_server_errors(ledger: EmbeddedLedger) -> None:
+    broke = "0x" + "77" * 20
+    error = rpc(ledger.url, "eth_call", [{"from": broke, "to": ACCOUNTS[1].address, "value": "0x1"}])["error"]
+    assert error["code"] == -32000 and error["message"].startswith("invalid call")
+    error = rpc(ledger.url, "eth_call", [{"to": ACCOUNTS[1].address, "gas": "0x5208", "data": "0x01"}])["error"]
+    assert error["code"] == -32000 and "intrinsic gas too low" in error["message"]
