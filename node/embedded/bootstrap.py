@@ -12,7 +12,8 @@ from eth.db.schema import SchemaV1
 
 from node.embedded import render
 from node.embedded.chain import create_genesis
-from node.embedded.store import BlockRecord, LedgerStore
+from node.embedded.records import BlockRecord
+from node.embedded.store import LedgerStore
 from node.embedded.view import header_of
 from node.errors import LedgerStoreError
 

@@ -12,7 +12,8 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from node.embedded import render
 from node.embedded.chain import BlockBuilder
 from node.embedded.clock import DevClock
-from node.embedded.store import BlockRecord, LedgerStore
+from node.embedded.records import BlockRecord
+from node.embedded.store import LedgerStore
 from node.embedded.txpool import TxPool
 from node.errors import LedgerStoreError
 

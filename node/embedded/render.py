@@ -16,7 +16,7 @@ from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 
 from node.embedded.chain import base_fee as block_base_fee
-from node.embedded.store import LogRow, TxRow
+from node.embedded.records import LogRow, TxRow
 
 
 def quantity(value: int) -> str:

@@ -11,8 +11,8 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from node.embedded import params as p
 from node.embedded import render
 from node.embedded.chain import base_fee
+from node.embedded.records import BlockRow
 from node.embedded.rpc import JsonPieces
-from node.embedded.store import BlockRow
 from node.embedded.txpool import TxPool
 from node.embedded.view import ChainView, Snapshot
 from node.errors import JsonRpcError

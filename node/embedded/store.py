@@ -14,130 +14,24 @@ JSON object, which ``eth_getLogs`` joins into its answer without decoding anythi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import queue
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
 from lru import LRU
 
-from node.embedded import logindex
-from node.embedded.kv import SHARED_CACHE_ENTRIES, BlockBufferedKV, ReadOnlyKV
+from node.embedded import schema
+from node.embedded.kv import SHARED_CACHE_ENTRIES, BlockBufferedKV
+from node.embedded.logindex import LOG_INDEX_BITS
+from node.embedded.reader import StoreReader
+from node.embedded.records import BlockRecord
 from node.errors import LedgerStoreError
 
-DB_NAME = "ledger.sqlite"
-LOCK_NAME = "ledger.lock"
-APPLICATION_ID = 0x79726478  # "yrdx"
-SCHEMA_VERSION = 1
-FORMAT = "yrdx-embedded-ledger/1"
-LOG_INDEX_BITS = logindex.LOG_INDEX_BITS
 MAX_LOGS_PER_BLOCK = 1 << LOG_INDEX_BITS
 _READERS_KEPT = 8
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE blocks (
-    number INTEGER PRIMARY KEY,
-    hash BLOB NOT NULL UNIQUE,
-    header BLOB NOT NULL,
-    json BLOB NOT NULL,
-    tx_hashes BLOB NOT NULL,
-    first_log INTEGER NOT NULL,
-    log_count INTEGER NOT NULL
-);
-CREATE TABLE txs (
-    hash BLOB PRIMARY KEY,
-    block INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    json BLOB NOT NULL,
-    receipt BLOB NOT NULL,
-    first_log INTEGER NOT NULL,
-    log_count INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE logs (
-    id INTEGER PRIMARY KEY,
-    block INTEGER NOT NULL,
-    tx_index INTEGER NOT NULL,
-    log_index INTEGER NOT NULL,
-    address BLOB NOT NULL,
-    topic0 BLOB,
-    topic1 BLOB,
-    topic2 BLOB,
-    topic3 BLOB,
-    data BLOB NOT NULL,
-    json BLOB NOT NULL
-);
-CREATE INDEX logs_by_address ON logs (address, id);
-CREATE INDEX logs_by_topic0 ON logs (topic0, id);
-CREATE INDEX logs_by_topic1 ON logs (topic1, id);
-CREATE INDEX logs_by_topic2 ON logs (topic2, id);
-CREATE INDEX logs_by_topic3 ON logs (topic3, id);
-"""
-
-
-@dataclass(frozen=True)
-class LogRow:
-    """One log of a mined block, with its rendered JSON object."""
-
-    tx_index: int
-    log_index: int
-    address: bytes
-    topics: tuple[bytes, ...]
-    data: bytes
-    json: bytes
-
-
-@dataclass(frozen=True)
-class TxRow:
-    """One mined transaction: its rendered JSON object and its receipt's, less the logs.
-
-    ``first_log`` and ``log_count`` place the receipt's logs in the block's log index.
-    """
-
-    hash: bytes
-    index: int
-    json: bytes
-    receipt: bytes
-    first_log: int
-    log_count: int
-
-
-@dataclass(frozen=True)
-class BlockRecord:
-    """Everything one block adds to the store besides the key-value rows py-evm buffered."""
-
-    number: int
-    hash: bytes
-    header: bytes
-    json: bytes
-    txs: Sequence[TxRow]
-    logs: Sequence[LogRow]
-    meta: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BlockRow:
-    """A stored block: RLP header, JSON object without ``transactions``, transaction hashes."""
-
-    number: int
-    hash: bytes
-    header: bytes
-    json: bytes
-    tx_hashes: tuple[bytes, ...]
-
-
-@dataclass(frozen=True)
-class TxRecord:
-    """A stored transaction and where it was mined."""
-
-    block: int
-    index: int
-    json: bytes
-    receipt: bytes
 
 
 class LedgerStore:
@@ -164,16 +58,16 @@ class LedgerStore:
         if data_dir.exists() and not data_dir.is_dir():
             raise LedgerStoreError(f"data dir {data_dir} exists and is not a directory")
         data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / DB_NAME
-        lock = _lock(data_dir)
+        path = data_dir / schema.DB_NAME
+        lock = schema.lock_data_dir(data_dir)
         try:
-            writer = _connect(path)
+            writer = schema.connect(path)
         except sqlite3.Error as exc:
             lock.close()
             raise LedgerStoreError(f"cannot open {path}: {exc}") from exc
         store = cls(path=path, writer=writer, lock=lock, is_new=False)
         try:
-            store.is_new = _check_file(writer, path)
+            store.is_new = schema.check_file(writer, path)
             if not store.is_new:
                 store._check_head()
         except sqlite3.DatabaseError as exc:
@@ -193,7 +87,7 @@ class LedgerStore:
         """Write the chain settings and the genesis block in one transaction."""
         if not self.is_new:
             raise LedgerStoreError(f"{self.path} already holds a ledger")
-        self.commit_block(replace(genesis, meta={"format": FORMAT, **meta, **genesis.meta}))
+        self.commit_block(replace(genesis, meta={"format": schema.FORMAT, **meta, **genesis.meta}))
         self.is_new = False
 
     def commit_block(self, record: BlockRecord) -> None:
@@ -221,7 +115,7 @@ class LedgerStore:
         try:
             connection = self._readers.get_nowait()
         except queue.Empty:
-            connection = _connect(self.path)
+            connection = schema.connect(self.path)
             connection.execute("PRAGMA query_only = ON")
         try:
             yield StoreReader(connection, shared=self._nodes)
@@ -294,141 +188,10 @@ class LedgerStore:
             meta = reader.meta()
             head = reader.head()
             self._logs_total = reader.logs_through(head.number) if head is not None else 0
-        if meta.get("format") != FORMAT:
+        if meta.get("format") != schema.FORMAT:
             raise LedgerStoreError(f"{self.path} is not a yrdx embedded ledger (format {meta.get('format')!r})")
         if head is None or meta.get("head") != str(head.number):
             raise LedgerStoreError(
                 f"{self.path} is corrupt: head pointer {meta.get('head')!r} does not match the "
                 f"last stored block {None if head is None else head.number}"
             )
-
-
-class StoreReader:
-    """Queries over committed blocks, on one pooled connection."""
-
-    def __init__(self, connection: sqlite3.Connection, *, shared: LRU[bytes, bytes]) -> None:
-        self._db = connection
-        self.kv = ReadOnlyKV(connection=connection, shared=shared)
-
-    def meta(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
-
-    def head(self) -> BlockRow | None:
-        return self._block("ORDER BY number DESC LIMIT 1", ())
-
-    def block_by_number(self, number: int) -> BlockRow | None:
-        return self._block("WHERE number = ?", (number,))
-
-    def block_by_hash(self, block_hash: bytes) -> BlockRow | None:
-        return self._block("WHERE hash = ?", (block_hash,))
-
-    def headers(self, first: int, last: int) -> list[bytes]:
-        """RLP headers of blocks ``first`` to ``last`` inclusive, in order."""
-        rows = self._db.execute("SELECT header FROM blocks WHERE number BETWEEN ? AND ? ORDER BY number", (first, last))
-        return [bytes(row[0]) for row in rows]
-
-    def logs_through(self, number: int) -> int:
-        """Logs in blocks 0..``number``."""
-        row = self._db.execute("SELECT first_log + log_count FROM blocks WHERE number = ?", (number,)).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def tx(self, tx_hash: bytes) -> TxRecord | None:
-        """A mined transaction; its receipt with the logs spliced back in from the log index."""
-        row = self._db.execute(
-            "SELECT block, idx, json, receipt, first_log, log_count FROM txs WHERE hash = ?", (tx_hash,)
-        ).fetchone()
-        if row is None:
-            return None
-        block, first_log, log_count = int(row[0]), int(row[4]), int(row[5])
-        logs = b""
-        if log_count:
-            first = (block << LOG_INDEX_BITS) | first_log
-            found = self._db.execute(
-                "SELECT CAST(group_concat(json, ',') AS BLOB) FROM"
-                " (SELECT json FROM logs WHERE id BETWEEN ? AND ? ORDER BY id)",
-                (first, first + log_count - 1),
-            ).fetchone()
-            logs = bytes(found[0])
-        receipt = bytes(row[3])
-        return TxRecord(block, int(row[1]), bytes(row[2]), receipt[:-1] + b',"logs":[' + logs + b"]}")
-
-    def logs(
-        self, first: int, last: int, *, addresses: Sequence[bytes], topics: Sequence[Sequence[bytes]], limit: int
-    ) -> logindex.LogsAnswer:
-        """Matching logs of blocks ``first``..``last``; see :func:`logindex.query`."""
-        return logindex.query(self._db, first, last, addresses=addresses, topics=topics, limit=limit)
-
-    def _block(self, where: str, args: tuple[object, ...]) -> BlockRow | None:
-        query = f"SELECT number, hash, header, json, tx_hashes FROM blocks {where}"  # noqa: S608 - fixed clauses
-        row = self._db.execute(query, args).fetchone()
-        if row is None:
-            return None
-        hashes = bytes(row[4])
-        return BlockRow(
-            int(row[0]),
-            bytes(row[1]),
-            bytes(row[2]),
-            bytes(row[3]),
-            tuple(hashes[i : i + 32] for i in range(0, len(hashes), 32)),
-        )
-
-
-def _lock(data_dir: Path) -> IO[bytes]:
-    """An exclusive lock on the data dir, held while the file stays open (gone with the process)."""
-    handle = open(data_dir / LOCK_NAME, "ab")  # noqa: SIM115 - held until close()
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        handle.close()
-        raise LedgerStoreError(f"data dir {data_dir} is in use by another ledger process") from exc
-    return handle
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA busy_timeout = 10000")
-    return connection
-
-
-def _check_file(connection: sqlite3.Connection, path: Path) -> bool:
-    """Whether the ledger is still to be created; raises for a foreign or other-version file."""
-    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-    has_tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-    if application_id == 0 and not has_tables:
-        connection.execute("PRAGMA journal_mode = WAL")
-        _durable(connection)
-        _create_schema(connection)
-        return True
-    if application_id != APPLICATION_ID:
-        raise LedgerStoreError(
-            f"{path} is not a yrdx embedded ledger (SQLite application id {application_id:#x}); use an empty data dir"
-        )
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version != SCHEMA_VERSION:
-        raise LedgerStoreError(f"{path} has ledger schema version {version}; this yrdx reads version {SCHEMA_VERSION}")
-    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise LedgerStoreError(f"{path} cannot be switched to WAL mode (got {mode})")
-    _durable(connection)
-    # A crash between creating the schema and committing genesis leaves no format row.
-    return connection.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone() is None
-
-
-def _durable(connection: sqlite3.Connection) -> None:
-    """Commits reach the disk before they return; the WAL shrinks back after checkpoints."""
-    connection.execute("PRAGMA synchronous = FULL")
-    connection.execute(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}")
-
-
-def _create_schema(connection: sqlite3.Connection) -> None:
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                connection.execute(statement)
-        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")

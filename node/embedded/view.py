@@ -13,8 +13,10 @@ from lru import LRU
 
 from node.embedded.chain import chain_class
 from node.embedded.params import BlockRef
+from node.embedded.reader import StoreReader
+from node.embedded.records import BlockRow
 from node.embedded.state import StateQueries
-from node.embedded.store import BlockRow, LedgerStore, StoreReader
+from node.embedded.store import LedgerStore
 from node.errors import JsonRpcError, LedgerStoreError
 
 SERVER_ERROR = -32000

@@ -11,7 +11,8 @@ import rlp
 from eth.vm.forks.cancun.blocks import CancunBlockHeader
 
 from node.embedded import EmbeddedLedger
-from node.embedded.store import DB_NAME, LedgerStore
+from node.embedded.schema import DB_NAME
+from node.embedded.store import LedgerStore
 from node.errors import ConfigError, LedgerStoreError
 from tests.node.embedded_support import result
 
