@@ -19,6 +19,7 @@ from node.errors import LedgerStoreError
 
 _log = logging.getLogger(__name__)
 _GAS_BUDGET_FACTOR = 2  # list up to twice the block gas limit: most transactions use less
+_IDLE_RETRY_SECONDS = 0.05
 
 
 class Miner:
@@ -98,10 +99,6 @@ class Miner:
             self._clock.set_next(timestamp, head_timestamp=self._head.timestamp)
             self._store.set_meta(self._clock.settings())
 
-    def next_timestamp(self) -> int:
-        with self._lock:
-            return self._clock.timestamp_after(self._head.timestamp)
-
     def _run(self) -> None:
         while True:
             with self._wakeup:
@@ -112,7 +109,7 @@ class Miner:
                     return
                 requests, self._requests = self._requests, []
             try:
-                number = self._seal()
+                number, mined = self._seal()
             except Exception as exc:  # a store failure, or a bug: either way stop, and say why
                 _log.exception("embedded ledger stopped mining")
                 with self._wakeup:
@@ -122,8 +119,14 @@ class Miner:
                 return
             for request in requests:
                 request.set_result(number)
+            if not requests and not mined:
+                # Ready transactions that did not fit (all under the base fee): the empty block
+                # lowered the fee; pace the next try instead of spinning.
+                with self._wakeup:
+                    self._wakeup.wait(timeout=_IDLE_RETRY_SECONDS)
 
-    def _seal(self) -> int:
+    def _seal(self) -> tuple[int, int]:
+        """Build, commit and announce one block; its number and how many transactions it has."""
         with self._lock:
             parent = self._head
             timestamp = self._clock.timestamp_after(parent.timestamp)
@@ -136,7 +139,7 @@ class Miner:
                 _log.exception("could not build block %d; dropping its transactions", parent.block_number + 1)
                 self._store.kv.discard()
                 self._pool.block_committed((), candidates)
-                return parent.block_number
+                return parent.block_number, 0
             header = built.block.header
             settings = self._clock.settings_after(timestamp)
             record = BlockRecord(
@@ -158,7 +161,7 @@ class Miner:
             _log.warning("dropped transaction 0x%s: %s", tx.hash.hex(), reason)
         dropped: list[SignedTransactionAPI] = [tx for tx, _ in built.dropped]
         self._pool.block_committed(built.block.transactions, dropped)
-        return int(header.block_number)
+        return int(header.block_number), len(built.block.transactions)
 
     def _fail_requests(self, reason: str) -> None:
         for request in self._requests:

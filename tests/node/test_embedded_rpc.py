@@ -391,3 +391,31 @@ def test_calls_that_cannot_start_are_server_errors(ledger: EmbeddedLedger) -> No
     assert error["code"] == -32000 and error["message"].startswith("invalid call")
     error = rpc(ledger.url, "eth_call", [{"to": ACCOUNTS[1].address, "gas": "0x5208", "data": "0x01"}])["error"]
     assert error["code"] == -32000 and "intrinsic gas too low" in error["message"]
+
+
+def test_legacy_and_access_list_transactions(ledger: EmbeddedLedger, w3: Web3) -> None:
+    sender = ACCOUNTS[4]
+    nonce = w3.eth.get_transaction_count(sender.address, "pending")
+    legacy = {
+        "to": ACCOUNTS[9].address,
+        "value": 5,
+        "gas": 21_000,
+        "gasPrice": 50 * GWEI,
+        "nonce": nonce,
+        "chainId": 1337,
+    }
+    access_list = [{"address": ACCOUNTS[9].address, "storageKeys": ["0x" + "00" * 31 + "01"]}]
+    typed = {**legacy, "nonce": nonce + 1, "type": 1, "gas": 30_000, "accessList": access_list}
+    hashes = [
+        result(ledger.url, "eth_sendRawTransaction", ["0x" + bytes(sender.sign_transaction(tx).raw_transaction).hex()])
+        for tx in (legacy, typed)
+    ]
+    receipts = [w3.eth.wait_for_transaction_receipt(h, poll_latency=0.01) for h in hashes]
+    assert [r["type"] for r in receipts] == [0, 1]
+    assert [r["effectiveGasPrice"] for r in receipts] == [50 * GWEI, 50 * GWEI]
+    first, second = (w3.eth.get_transaction(h) for h in hashes)
+    assert first["type"] == 0 and first["chainId"] == 1337 and first["v"] in (1337 * 2 + 35, 1337 * 2 + 36)
+    assert second["type"] == 1 and second["accessList"][0]["storageKeys"] == ["0x" + "00" * 31 + "01"]
+    assert receipts[1]["gasUsed"] == 21_000 + 2_400 + 1_900  # EIP-2930 address and storage key costs
+    sent = w3.eth.send_transaction({"from": ACCOUNTS[8].address, "to": ACCOUNTS[9].address, "gasPrice": 3 * GWEI})
+    assert w3.eth.get_transaction(sent)["type"] == 0
