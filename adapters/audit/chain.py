@@ -157,10 +157,14 @@ class ChainReplay:
         from_block: int | None = None,
         to_block: int | None = None,
         progress: Progress | None = None,
+        save: Callable[[Replay], None] | None = None,
+        save_every: float = 60.0,
     ) -> Replay:
         """Replay from the block after ``replay.state.block`` (or the deployment block) to
         ``to_block`` (default: the confirmed head). ``from_block``, when given, must be exactly
-        where the replay stands: an audit never skips blocks."""
+        where the replay stands: an audit never skips blocks. ``save`` is called with the replay
+        between pages every ``save_every`` seconds, so that an interrupted replay resumes
+        near where it stopped."""
         deploy_block = self.deployment.deploy_block
         start = deploy_block if replay.state.block < 0 else replay.state.block + 1
         if from_block is not None and from_block != start and not (replay.state.block < 0 and from_block <= start):
@@ -186,12 +190,16 @@ class ChainReplay:
         began = time.perf_counter()
         total = max(end - start + 1, 0)
         read = 0
+        saved = time.monotonic()
         for page in self.pages.pages(start, end):
             read += replayer.apply(page.logs)
             replayer.end_page(page.to_block)
             replay.activity.add_counts(replayer.take_activity())
             if progress is not None:
                 progress(page.to_block - start + 1, total, read)
+            if save is not None and time.monotonic() - saved >= save_every:
+                save(replay)
+                saved = time.monotonic()
         if end >= start:
             replay.state.block = max(replay.state.block, end)
         replay.events_read += read

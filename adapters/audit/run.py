@@ -69,7 +69,8 @@ class Audit:
     ) -> AuditOutcome:
         replay = self.engine.start(checkpoint)
         first = replay.state.block + 1 if replay.state.block >= 0 else self.engine.deployment.deploy_block
-        self.engine.run(replay, from_block=from_block, to_block=to_block, progress=progress)
+        save = (lambda r: r.save(checkpoint)) if checkpoint is not None else None
+        self.engine.run(replay, from_block=from_block, to_block=to_block, progress=progress, save=save)
         if checkpoint is not None:
             replay.save(checkpoint)
         findings = Findings()

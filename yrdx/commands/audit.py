@@ -160,8 +160,9 @@ def replay_cmd(
     if bar is not None:
         bar.close()
     if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(outcome.report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        json_path = report.with_suffix(".json") if report.suffix == ".html" else report
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(outcome.report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         report.with_suffix(".html").write_text(render(outcome.report), encoding="utf-8")
     typer.echo(json.dumps(outcome.report, ensure_ascii=False) if as_json else _summary(outcome.report))
     if not outcome.ok:
