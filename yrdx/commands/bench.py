@@ -83,7 +83,7 @@ def adapters_cmd(
         typer.echo(json.dumps(results))
 
 
-REPLAY_EVENTS = {"embedded": 10_000, "anvil": 200_000}
+REPLAY_EVENTS = {"embedded": 40_000, "anvil": 200_000}
 
 
 @app.command("replay")
