@@ -839,9 +839,10 @@ def generate_deltas(
             elif not changed_only:
                 yield changed
         make = synth.entry if kind == "entries" else synth.evaluation
+        # previous exports number records 0..n-1 (generate) or 1..n (samples): start after both
         for i in range(int(seen[0] * new_share)):
             stats.added += 1
-            yield make(seen[0] + i)
+            yield make(seen[0] + 1 + i)
 
     dialect.write_rows(kind, _rows(synth, kind, later(), invalid_share, stats), dest)
     return stats
