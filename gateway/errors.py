@@ -9,6 +9,12 @@
     │   ├── KeyUnlockFailed            500                    a private key does not open with the password
     │   └── IssuanceRefused            500                    what to issue is not allowed (role, province...)
     ├── TrustStoreUnavailable          503 temporarily_unavailable  the CRL cannot be read or trusted
+    ├── ServiceUnavailable             503 temporarily_unavailable  a store, the ledger index or the audit trail is down
+    │   └── AuditUnavailable                                  an audit event could not be made durable
+    ├── AuditLogMismatch               500 audit_log_mismatch the audit log contradicts its anchored checkpoints
+    ├── RemoteError                    (as answered)          another gateway answered with an error (client side)
+    │   └── PeerUnavailable                                   another gateway cannot be reached (also a ConnectionError)
+    ├── ProofMismatch                  500 proof_mismatch     a proof a gateway gave does not verify (client side)
     ├── BadRequest                     400 invalid_request    the request is malformed
     │   └── UnsupportedGrantType       400 unsupported_grant_type
     ├── ClientAuthenticationFailed     401 invalid_client     RFC 6749 section 5.2
@@ -29,6 +35,7 @@
     │       ├── AssertionNotYetValid                          iat or nbf in the future
     │       └── AssertionReplayed                             jti seen before
     ├── InvalidToken                   401 invalid_token      RFC 6750 section 3.1
+    │   ├── TokenMissing                                      no bearer token (RFC 6750 section 3.1: no error code)
     │   ├── TokenMalformed
     │   ├── TokenSignatureInvalid                             not signed by this gateway's key
     │   ├── TokenAudienceMismatch                             issued by or for another gateway
@@ -36,9 +43,11 @@
     │   └── TokenRevoked                                      the client's certificate was revoked
     ├── Forbidden                      403 forbidden
     │   ├── InsufficientScope          403 insufficient_scope RFC 6750 section 3.1
-    │   └── PurposeRequired            403 purpose_required   a query without a declared purpose
+    │   ├── PurposeRequired            403 purpose_required   a query without a declared purpose
+    │   └── AuthorisationRequired      403 authorisation_required  a query without an authorisation reference
     ├── NotFound                       404 not_found
     ├── Conflict                       409 conflict
+    ├── PayloadTooLarge                413 payload_too_large  the request body is over the limit
     ├── Unprocessable                  422 unprocessable
     └── RateLimited                    429 rate_limited
 
@@ -83,6 +92,44 @@ class TrustStoreUnavailable(GatewayError):
     status = 503
     code = "temporarily_unavailable"
     reason = "trust_store_unavailable"
+
+
+class ServiceUnavailable(GatewayError):
+    status = 503
+    code = "temporarily_unavailable"
+    reason = "service_unavailable"
+
+
+class AuditUnavailable(ServiceUnavailable):
+    reason = "audit_unavailable"
+
+
+class AuditLogMismatch(GatewayError):
+    code = "audit_log_mismatch"
+    reason = "audit_log_mismatch"
+
+
+class RemoteError(GatewayError):
+    """Another gateway answered with an error; ``status``, ``code`` and ``reason`` are its own."""
+
+    def __init__(self, message: str, *, status: int = 502, code: str = "server_error", reason: str = "remote_error"):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.reason = reason
+
+
+class PeerUnavailable(RemoteError, ConnectionError):
+    """Another gateway cannot be reached; a ``ConnectionError`` too, so that callers that retry
+    on ``OSError`` (the adapters' syncer) ask again later."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=503, code="temporarily_unavailable", reason="peer_unavailable")
+
+
+class ProofMismatch(GatewayError):
+    code = "proof_mismatch"
+    reason = "proof_mismatch"
 
 
 class BadRequest(GatewayError):
@@ -172,6 +219,10 @@ class InvalidToken(GatewayError):
     reason = "invalid_token"
 
 
+class TokenMissing(InvalidToken):
+    reason = "token_missing"
+
+
 class TokenMalformed(InvalidToken):
     reason = "token_malformed"
 
@@ -208,6 +259,11 @@ class PurposeRequired(Forbidden):
     reason = "purpose_required"
 
 
+class AuthorisationRequired(Forbidden):
+    code = "authorisation_required"
+    reason = "authorisation_required"
+
+
 class NotFound(GatewayError):
     status = 404
     code = "not_found"
@@ -218,6 +274,12 @@ class Conflict(GatewayError):
     status = 409
     code = "conflict"
     reason = "conflict"
+
+
+class PayloadTooLarge(GatewayError):
+    status = 413
+    code = "payload_too_large"
+    reason = "payload_too_large"
 
 
 class Unprocessable(GatewayError):
