@@ -1,0 +1,61 @@
+"""``POST /v1/verify``: is a record package authentic and current, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from adapters.core.package import RecordPackage
+from gateway.api.deps import Deps, Verifying
+from gateway.api.responses import AUTHENTICATED, problems
+from gateway.api.schemas import PackageIn, VerifyAnswer
+
+router = APIRouter(tags=["verify"])
+
+
+async def _package(request: Request) -> RecordPackage:
+    """The body as a record package: checked against ``PackageIn`` (unknown fields refused),
+    then parsed strictly. Read by hand rather than as a body parameter: on the hot path,
+    FastAPI's body handling costs more than the validation itself."""
+    body = await request.body()
+    try:
+        PackageIn.model_validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError(errors) from None
+    return RecordPackage.from_json(body)
+
+
+Package = Annotated[RecordPackage, Depends(_package)]
+
+
+@router.post(
+    "/v1/verify",
+    response_model=None,
+    responses={200: {"model": VerifyAnswer, "description": "The verdict"}, **problems(*AUTHENTICATED)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A record package (adapters.core.package).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PackageIn"}}},
+        }
+    },
+    summary="Verify a record package against the ledger",
+    description=(
+        "Authentic or not, and why; entry id, owner province, version, current status, valid-until, the block, "
+        "time and transaction of publication and of every status change, and for evaluation results the "
+        "recognised YRD grade in each province. Answered from the gateway's ledger index: `as_of_block` says "
+        "how far it has read. Scope `verify`."
+    ),
+)
+async def verify(principal: Verifying, package: Package, deps: Deps) -> Response:
+    del principal  # its scope was checked by the dependency
+    if not deps.verifier.is_warm(package):
+        await run_in_threadpool(deps.verifier.warm, package)
+    return Response(orjson.dumps(deps.verifier.verify(package)), media_type="application/json")
