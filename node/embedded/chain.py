@@ -179,9 +179,12 @@ class BlockBuilder:
             receipts.append(receipt)
         # py-evm's set_block_transactions_and_withdrawals builds these tries item by item and
         # mine_block validates the block it was just given: both cost more than executing.
+        # The transaction trie is kept, so py-evm's database still holds every block body; the
+        # receipt trie is not: receipts (and their logs, the bulk of it) live in the store's
+        # own tables and can always be recomputed by executing the block again.
         tx_root, tx_nodes = ordered_trie.root_and_nodes([tx.encode() for tx in included])
-        receipt_root, receipt_nodes = ordered_trie.root_and_nodes([r.encode() for r in receipts])
-        self._chain.chaindb.persist_trie_data_dict({**tx_nodes, **receipt_nodes})
+        receipt_root, _ = ordered_trie.root_and_nodes([r.encode() for r in receipts])
+        self._chain.chaindb.persist_trie_data_dict(tx_nodes)
         filled = vm.get_block().copy(
             header=current.copy(transaction_root=tx_root, receipt_root=receipt_root),
             transactions=included,

@@ -32,8 +32,10 @@ class EmbeddedLedger:
 
     Everything lives in one SQLite file in ``data_dir``; a block and its receipts are on disk
     before any receipt is served, so every receipted transaction survives ``kill -9``. The
-    dev accounts of :data:`node.dev_accounts.DEV_MNEMONIC` are funded at genesis and unlocked
-    for ``eth_sendTransaction``. Blocks are mined as soon as transactions arrive (automine).
+    first ``accounts`` dev accounts of :data:`node.dev_accounts.DEV_MNEMONIC` are funded at
+    genesis (10,000 ether each) and unlocked for ``eth_sendTransaction``; on an existing data
+    dir they are only unlocked. ``chain_id`` and ``block_gas_limit`` are fixed at genesis and
+    must match on restart. Blocks are mined as soon as transactions arrive (automine).
 
     ``with EmbeddedLedger(path) as ledger:`` starts it on a free local port.
     """
