@@ -5,15 +5,24 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from adapters.core.errors import AdapterError
-from adapters.core.provinces import PROVINCES
+from adapters.core.provinces import PROVINCES, Province
+from gateway.errors import GatewayError
+from gateway.server import GatewayFleet
+from node.engines import port_in_use
 from node.errors import LedgerError
+from yrdx.commands.gateway import client_dir, package_source, pki_dir, start_gateways
 from yrdx.context import DEFAULT_DATA_DIR, DataDir
 from yrdx.runtime import Exchange
+
+if TYPE_CHECKING:
+    from node.embedded import EmbeddedLedger
+
+GATEWAY_PORTS = {p: 8101 + i for i, p in enumerate(PROVINCES)}
 
 
 def _status_counts(counts: dict[str, Any], origin: str, kind: str) -> int:
@@ -33,8 +42,13 @@ def run(
     Running it again on the same data dir resumes where it stopped: nothing redone, nothing lost.
     """
     dd = DataDir(data_dir)
-    ledger = None
+    busy = [f"{port} ({what})" for port, what in _ports(rpc is None, ledger_port) if port_in_use(port)]
+    if busy:
+        typer.echo(f"error: port already in use on 127.0.0.1: {', '.join(busy)}; stop what holds it", err=True)
+        raise typer.Exit(2)
+    ledger: EmbeddedLedger | None = None
     exchange: Exchange | None = None
+    fleet: GatewayFleet | None = None
     try:
         if rpc is None:
             from node.embedded import EmbeddedLedger  # py-evm loads slowly: only when used
@@ -49,13 +63,18 @@ def run(
         exchange = Exchange(dd, rpc_url=url)
         exchange.prepare()
         exchange.ingest_samples()
-        exchange.attach_syncers()
+        fleet = start_gateways(
+            dd,
+            rpc_url=url,
+            clients={p: part.client for p, part in exchange.provinces.items()},
+            stores={p: part.store for p, part in exchange.provinces.items()},
+            ports=GATEWAY_PORTS,
+        )
+        urls = fleet.urls
+        exchange.attach_syncers(lambda p: package_source(dd, p, urls))
         exchange.sync_round()
-    except (LedgerError, AdapterError) as exc:
-        if exchange is not None:
-            exchange.stop()
-        if ledger is not None:
-            ledger.stop()
+    except (LedgerError, AdapterError, GatewayError) as exc:
+        _shutdown(fleet, exchange, ledger)
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
@@ -71,9 +90,15 @@ def run(
             f"own results {_status_counts(c, 'own', 'evaluation'):3d}  "
             f"synced entries {_status_counts(c, 'synced', 'list-entry'):4d}  "
             f"synced results {_status_counts(c, 'synced', 'evaluation'):3d}  "
-            f"store {dd.store_path(p)}"
+            f"gateway {fleet.urls[p]}"
         )
-    typer.echo(f"  keys           {dd.root.resolve() / 'keys'}  (development keys)")
+    typer.echo(f"  stores         {dd.root.resolve() / 'stores'}")
+    typer.echo(f"  signing keys   {dd.root.resolve() / 'keys'}  (development keys; password in keys/password)")
+    typer.echo(f"  credentials    {pki_dir(dd).resolve() / 'clients'}  (province-sh..ah, agency, auditor)")
+    typer.echo(
+        f"  try            yrdx client --cred {client_dir(dd, 'agency')} --gateway {fleet.urls[Province.ZJ]} "
+        "verify PACKAGE.json"
+    )
     typer.echo("press Ctrl-C to stop")
 
     exchange.start_sync_loop()
@@ -82,7 +107,21 @@ def run(
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     typer.echo("stopping")
-    exchange.stop()
+    _shutdown(fleet, exchange, ledger)
+    typer.echo("stopped")
+
+
+def _ports(embedded: bool, ledger_port: int) -> list[tuple[int, str]]:
+    wanted = [(port, f"{p.name_en} gateway") for p, port in GATEWAY_PORTS.items()]
+    return [(ledger_port, "embedded ledger"), *wanted] if embedded else wanted
+
+
+def _shutdown(fleet: GatewayFleet | None, exchange: Exchange | None, ledger: EmbeddedLedger | None) -> None:
+    """Stop in reverse order: gateways (anchoring their last checkpoints), sync loops and
+    stores, then the ledger."""
+    if fleet is not None:
+        fleet.stop()
+    if exchange is not None:
+        exchange.stop()
     if ledger is not None:
         ledger.stop()
-    typer.echo("stopped")
