@@ -61,16 +61,31 @@ class Observed:
     pool: int
 
 
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc): the ingest may read the export in a child."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
 def _position(pid: int, path: Path) -> int | None:
-    """The read position of ``pid`` in ``path`` (Linux /proc), None when it does not have it open."""
-    fds = Path(f"/proc/{pid}/fd")
-    try:
-        for fd in fds.iterdir():
-            if fd.readlink() == path:
-                info = (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text()
-                return int(info.split("pos:", 1)[1].split()[0])
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
+    """How far ``pid`` or a process it started has read ``path`` (Linux /proc); None when none
+    of them has it open."""
+    for member in _family(pid):
+        try:
+            for fd in Path(f"/proc/{member}/fd").iterdir():
+                if fd.readlink() == path:
+                    info = (Path(f"/proc/{member}/fdinfo") / fd.name).read_text()
+                    return int(info.split("pos:", 1)[1].split()[0])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
     return None
 
 
