@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from yrdx.commands import adapter, audit, bench, contracts, deploy, pki, up
+from yrdx.commands import adapter, audit, bench, contracts, demo, deploy, network, pki, up
 from yrdx.commands import client as client_command
 from yrdx.commands import gateway as gateway_command
 from yrdx.commands import node as node_command
@@ -21,10 +21,12 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(adapter.app, name="adapter")
 app.add_typer(pki.app, name="pki")
 app.add_typer(audit.app, name="audit")
+app.add_typer(network.app, name="network")
 app.add_typer(gateway_command.app, name="gateway")
 app.add_typer(client_command.app, name="client")
 app.command("deploy")(deploy.run)
 app.command("up")(up.run)
+app.command("demo")(demo.run)
 app.command("node")(node_command.run)
 
 

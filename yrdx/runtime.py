@@ -75,32 +75,36 @@ class Exchange:
 
     def ingest_samples(self, samples: Path = SAMPLES) -> None:
         """Ingest every province's bundled sample exports (entries, then evaluation results)."""
-        assert self.deployment is not None
-        keyring = self.data_dir.keyring()
         for p, part in self.provinces.items():
-            tag_version = LedgerView(client=part.client, deployment=self.deployment).tag_key_version()
-            planner = Planner(keyring=keyring, tag_key_version=tag_version, now=utc_now)
             extension = DIALECTS[p].extension
             for kind in ("entries", "evaluations"):
-                path = samples / p.value / f"{kind}{extension}"
-                quarantine_dir = self.data_dir.quarantine_dir()
-                quarantine_dir.mkdir(parents=True, exist_ok=True)
-                report = QuarantineReport.to_path(quarantine_dir / f"{p.value}-{kind}.jsonl")
                 kind_: Kind = "entries" if kind == "entries" else "evaluations"
-                try:
-                    with self._lock:
-                        part.ingested[kind] = ingest(
-                            province=p,
-                            kind=kind_,
-                            source=path,
-                            source_name=str(path),
-                            store=part.store,
-                            planner=planner,
-                            publisher=part.publisher,
-                            quarantine=report,
-                        )
-                finally:
-                    report.close()
+                part.ingested[kind] = self.ingest(p, samples / p.value / f"{kind}{extension}", kind_)
+
+    def ingest(self, province: Province, path: Path, kind: Kind) -> IngestSummary:
+        """Ingest one export of ``province``; the refused records go to the data dir's
+        quarantine directory."""
+        assert self.deployment is not None
+        part = self.provinces[province]
+        tag_version = LedgerView(client=part.client, deployment=self.deployment).tag_key_version()
+        planner = Planner(keyring=self.data_dir.keyring(), tag_key_version=tag_version, now=utc_now)
+        quarantine_dir = self.data_dir.quarantine_dir()
+        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        report = QuarantineReport.to_path(quarantine_dir / f"{province.value}-{path.stem}.jsonl")
+        try:
+            with self._lock:
+                return ingest(
+                    province=province,
+                    kind=kind,
+                    source=path,
+                    source_name=str(path),
+                    store=part.store,
+                    planner=planner,
+                    publisher=part.publisher,
+                    quarantine=report,
+                )
+        finally:
+            report.close()
 
     def attach_syncers(self, source_for: Callable[[Province], PackageSource] | None = None) -> None:
         """A syncer per province; packages come from the owners' stores unless ``source_for``

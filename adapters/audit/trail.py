@@ -67,16 +67,20 @@ class GatewayTrailCheck:
         sid = head.stream_id.lower()
         stream = state.streams.get(sid)
         summary: dict[str, Any] = {"stream": sid, "tree_size": head.tree_size, "events": 0, "anchored_size": 0}
-        if stream is None or not stream.checkpoints:
-            if head.tree_size:
-                self._add(
-                    findings,
-                    "AUDIT_STREAM_UNKNOWN",
-                    f"the gateway's stream {sid} has no checkpoint on the ledger, yet its log holds "
-                    f"{head.tree_size} events",
-                    stream=sid,
-                    tree_size=head.tree_size,
-                )
+        if stream is None:
+            self._add(
+                findings,
+                "AUDIT_STREAM_UNKNOWN",
+                f"the gateway names stream {sid}, which was never opened on the ledger; its log holds "
+                f"{head.tree_size} events",
+                stream=sid,
+                tree_size=head.tree_size,
+            )
+            return summary, {}
+        if not stream.checkpoints:
+            # opened but not anchored yet (fewer events than the anchoring interval): nothing to
+            # compare; the summary shows how much of the log no checkpoint covers
+            summary["unanchored"] = head.tree_size
             return summary, {}
         anchored = stream.checkpoints
         latest = anchored[-1][1]

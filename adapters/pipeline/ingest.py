@@ -96,6 +96,8 @@ def ingest(
     summary = IngestSummary()
     publisher.recover()
     failed_before = len(store.failed_ops())
+    published_op = "publish" if kind == "entries" else "results"
+    published_before = publisher.stats.ops.get(published_op, 0)
     try:
         with publisher.background() as committed:
             for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
@@ -123,6 +125,6 @@ def ingest(
                 committed.set()
     finally:
         summary.quarantined = quarantine.count
-        summary.published = publisher.stats.ops.get("publish" if kind == "entries" else "results", 0)
+        summary.published = publisher.stats.ops.get(published_op, 0) - published_before
         summary.failed = len(store.failed_ops()) - failed_before
     return summary

@@ -28,7 +28,7 @@ from gateway.index.follower import IndexFollower
 from gateway.index.store import LedgerIndex
 from gateway.metrics import GatewayMetrics
 from gateway.packages import PackageDesk
-from gateway.pki import Role, TrustStore
+from gateway.pki import TrustStore
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from gateway.subjects import SubjectDirectory
@@ -72,9 +72,14 @@ class Declaration:
     authorisation: str
 
 
-async def _deps(request: Request) -> GatewayDeps:
+def deps_of(request: Request) -> GatewayDeps:
+    """The parts of the gateway serving ``request``."""
     deps: GatewayDeps = request.app.state.deps
     return deps
+
+
+async def _deps(request: Request) -> GatewayDeps:
+    return deps_of(request)
 
 
 Deps = Annotated[GatewayDeps, Depends(_deps)]
@@ -106,7 +111,7 @@ class Bearer(SecurityBase):
         self._allow = allow
 
     async def __call__(self, request: Request) -> Principal:
-        deps: GatewayDeps = request.app.state.deps
+        deps = deps_of(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             _limit_peer(request, deps)
@@ -133,13 +138,12 @@ def _limit_peer(request: Request, deps: GatewayDeps) -> None:
 
 
 def _access_log_reader(principal: Principal) -> str | None:
-    """Province platforms (answering a data subject) with ``subjects:query``, and auditors."""
-    if Scope.AUDIT_READ in principal.scopes:
-        return None
-    if principal.role is Role.PROVINCE and Scope.SUBJECTS_QUERY in principal.scopes:
+    """Whoever may query subjects (a province platform or a credit agency answering for the
+    data subject, under the subject's authorisation, which is recorded), and auditors."""
+    if Scope.AUDIT_READ in principal.scopes or Scope.SUBJECTS_QUERY in principal.scopes:
         return None
     return (
-        f"expected scope audit:read, or subjects:query as a province platform; {principal.client_id} is "
+        f"expected scope audit:read or subjects:query; {principal.client_id} is "
         f"{principal.role.value} with {' '.join(sorted(principal.scopes)) or 'no scopes'}"
     )
 

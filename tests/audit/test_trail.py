@@ -11,6 +11,7 @@ import pytest
 
 from adapters.audit.findings import Findings
 from adapters.audit.gateway import AuditApi
+from adapters.audit.state import LedgerState
 from adapters.audit.trail import GatewayTrailCheck
 from tests.audit.fake_gateway import STREAM_ID, FakeGateway
 
@@ -105,9 +106,19 @@ def test_a_forked_log_is_named() -> None:
     assert consistency == {STREAM_ID: "unverifiable"}
 
 
-def test_a_log_with_no_anchored_checkpoint_is_named() -> None:
+def test_an_opened_stream_not_anchored_yet_is_reported_as_unanchored() -> None:
     gateway = FakeGateway(5)
     findings, summary, consistency = check(gateway)
+
+    assert findings.codes() == set()
+    assert (summary["anchored_size"], summary["unanchored"], consistency) == (0, 5, {})
+
+
+def test_a_stream_the_ledger_never_opened_is_named() -> None:
+    gateway = FakeGateway(5)
+    api = AuditApi(URL, token=lambda: "test-token", http=httpx.Client(transport=gateway.transport()), page=7)
+    findings = Findings()
+    summary, consistency = GatewayTrailCheck(URL, api).check(LedgerState(), findings)
 
     assert findings.codes() == {"AUDIT_STREAM_UNKNOWN"}
     assert (summary["anchored_size"], consistency) == (0, {})

@@ -59,7 +59,7 @@ def _calls(dev_exchange: DevExchange) -> list[Call]:
             "GET",
             f"/v1/subjects/{subject}/access-log",
             why,
-            allowed=frozenset({*PROVINCES_, "auditor"}),
+            allowed=frozenset({*PROVINCES_, "agency", "auditor"}),
             subject=subject,
         ),
         Call("package", "GET", f"/v1/packages/{entry_id}", allowed=frozenset(PROVINCES_)),
