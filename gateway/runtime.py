@@ -28,6 +28,7 @@ from gateway.db import open_engine
 from gateway.errors import ConfigurationError
 from gateway.index.follower import IndexFollower
 from gateway.index.store import LedgerIndex
+from gateway.keyring import LoopKeyring
 from gateway.metrics import GatewayMetrics
 from gateway.packages import PackageDesk
 from gateway.pki import TrustStore
@@ -120,7 +121,9 @@ def open_gateway(
     now = clock or _now
     engine = open_engine(dsn)
     gateway_id = settings.identity
-    trail = AuditTrail(engine=engine, gateway_id=gateway_id, max_batch=settings.audit.max_batch)
+    trail = AuditTrail(
+        engine=engine, gateway_id=gateway_id, max_batch=settings.audit.max_batch, gather_ms=settings.audit.gather_ms
+    )
     index = LedgerIndex(engine=engine, cache_size=settings.index.cache_records)
     reader = EventReader(
         rpc_url=client.rpc_url, codec=EventCodec(deployment.addresses()), confirmations=client.confirmations
@@ -177,7 +180,7 @@ def open_gateway(
         follower=follower,
         store=store,
         keyring=keyring,
-        verifier=Verifier(index=index, keyring=keyring, clock=now),
+        verifier=Verifier(index=index, keyring=LoopKeyring.of(keyring), clock=now),
         subjects=SubjectDirectory(index=index, store=store, keyring=keyring),
         packages=PackageDesk(store=store, province=settings.province),
         metrics=metrics,

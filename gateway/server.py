@@ -33,6 +33,7 @@ class ThreadedServer:
     """A uvicorn server running in a thread of its own."""
 
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int, name: str = "gateway") -> None:
+        self.port = port
         self.url = f"http://{host}:{port}"
         self._server = uvicorn.Server(server_config(app, host=host, port=port))
         self._thread = threading.Thread(target=self._server.run, name=f"http-{name}", daemon=True)
@@ -51,7 +52,8 @@ class ThreadedServer:
     def stop(self, *, timeout: float = 10.0) -> None:
         """Stop accepting requests, finish the ones in flight, and stop."""
         self._server.should_exit = True
-        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
 
 
 class GatewayFleet:

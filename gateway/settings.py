@@ -19,6 +19,7 @@ class AuditSettings(BaseModel):
     checkpoint_every_seconds: float = Field(60.0, gt=0)
     stream_name: str = Field("yrdx.gateway.audit", min_length=1, max_length=32)
     max_batch: int = Field(512, ge=1, le=10_000)
+    gather_ms: float = Field(2.0, ge=0, le=50)  # how long a commit waits for company
 
 
 class IndexSettings(BaseModel):
@@ -45,7 +46,7 @@ class GatewaySettings(BaseSettings):
     ``TOKEN_KEY_PASSWORD_FILE`` or ``TOKEN_KEY_PASSWORD``, ``TOKEN_LIFETIME_SECONDS``,
     ``REVOCATION_RECHECK_SECONDS`` (how soon a revocation cuts off live tokens),
     ``AUDIT__CHECKPOINT_EVERY_EVENTS``, ``AUDIT__CHECKPOINT_EVERY_SECONDS``, ``AUDIT__STREAM_NAME``,
-    ``AUDIT__MAX_BATCH``, ``INDEX__POLL_SECONDS``, ``INDEX__CACHE_RECORDS``,
+    ``AUDIT__MAX_BATCH``, ``AUDIT__GATHER_MS``, ``INDEX__POLL_SECONDS``, ``INDEX__CACHE_RECORDS``,
     ``LIMITS__MAX_BODY_BYTES``, ``LIMITS__MAX_PAGE``, ``LIMITS__RATE_PER_SECOND``,
     ``LIMITS__RATE_BURST``. The ledger endpoint and the province's signing key are the ledger
     layer's settings (``YRDX_LEDGER_*``).

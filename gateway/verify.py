@@ -9,6 +9,7 @@ publication (block, time, transaction) and how far the index has read (``as_of_b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -62,14 +63,15 @@ def _as_of(cursor: IndexCursor, head: int | None) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def iso_seconds(ts: int) -> str:
+    """A chain time (Unix seconds) as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def as_of(index: LedgerIndex) -> dict[str, Any]:
     """``as_of_block``, ``as_of_time`` and ``blocks_behind`` of the index now."""
     cursor = index.cursor
     if cursor is None:
         raise ServiceUnavailable("the gateway has not indexed the ledger yet; try again shortly")
     return _as_of(cursor, index.head)
-
-
-def iso_seconds(ts: int) -> str:
-    """A chain time (Unix seconds) as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,7 +11,6 @@ exception that escaped the application becomes a generic 500, audited like any o
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -75,6 +74,18 @@ class AuditMiddleware:
         self._metrics = metrics
         self._max_body = max_body
         self._clock = clock
+        self._series: dict[tuple[str, int], tuple[Any, Any]] = {}  # (endpoint, status) -> metric children
+
+    def _count(self, endpoint: str, status: int, seconds: float) -> None:
+        series = self._series.get((endpoint, status))
+        if series is None:
+            series = (
+                self._metrics.requests.labels(endpoint, str(status)),
+                self._metrics.latency.labels(endpoint),
+            )
+            self._series[(endpoint, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,7 +131,7 @@ class AuditMiddleware:
         status = int(start["status"])
         draft = self._draft(scope, note, endpoint, path_params, body, status, answer)
         try:
-            seq = await asyncio.wrap_future(self._trail.submit(draft))
+            seq = await self._trail.record(draft)
             headers = [*start.get("headers", []), (AUDIT_HEADER, str(seq).encode())]
             start = {**start, "headers": headers}
         except AuditUnavailable as exc:
@@ -130,8 +141,7 @@ class AuditMiddleware:
                 problem(503, code="temporarily_unavailable", reason="audit_unavailable", detail=str(exc))
             )
             answer = b"".join(parts)
-        self._metrics.requests.labels(endpoint, str(status)).inc()
-        self._metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        self._count(endpoint, status, time.perf_counter() - started)
         await send(start)
         await send({"type": "http.response.body", "body": answer, "more_body": False})
 
@@ -182,7 +192,8 @@ class AuditMiddleware:
         redacted = {
             k: (note.subject_tag or "") if k in REDACTED_PATH_PARAMS else str(v) for k, v in path_params.items()
         }
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        raw_query = scope.get("query_string", b"")
+        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
         return AuditDraft(
             time=self._clock(),
             client=note.client,

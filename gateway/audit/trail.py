@@ -1,17 +1,22 @@
 """``AuditTrail``: the append-only audit log of one gateway, with group commit.
 
-Requests hand in drafts with ``submit`` and get a future. One writer thread takes whatever has
-queued up (at most ``max_batch`` drafts), numbers the events, inserts them and the Merkle
+Requests hand in drafts with ``submit`` and get a future. One writer thread takes whatever
+queues up within ``gather_ms`` of the first draft it sees (at most ``max_batch``), numbers the
+events, inserts them and the Merkle
 subtree hashes they complete in one transaction, commits, and only then resolves the futures:
 a response waits for its event to be durable, while concurrent requests share one commit.
+Gathering for a moment keeps the commits (and the writer's turns at the GIL) few under load,
+at the price of that moment on each answer.
 Proofs and reads cover the committed part of the log only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -39,17 +44,50 @@ class StoredEvent:
     leaf: str
 
 
+# a thread's future, or an event loop and a future of that loop
+_Waiter = Future[int] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[int]"]
+
+
+def _settle(outcomes: Sequence[tuple[_Waiter, int | Exception]]) -> None:
+    """Resolve waiters: thread futures at once, loop futures in one callback per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int | Exception]]] = {}
+    for waiter, outcome in outcomes:
+        if isinstance(waiter, Future):
+            if isinstance(outcome, Exception):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome)
+        else:
+            by_loop.setdefault(waiter[0], []).append((waiter[1], outcome))
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_on_loop, items)
+        except RuntimeError:  # the loop closed: nobody waits any more
+            pass
+
+
+def _settle_on_loop(items: list[tuple[asyncio.Future[int], int | Exception]]) -> None:
+    for future, outcome in items:
+        if future.done():  # the request was cancelled (client gone)
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
 class AuditTrail:
     """The audit log in the gateway database; one writer thread, any number of readers."""
 
-    def __init__(self, *, engine: Engine, gateway_id: str, max_batch: int = 512) -> None:
+    def __init__(self, *, engine: Engine, gateway_id: str, max_batch: int = 512, gather_ms: float = 1.0) -> None:
         self._engine = engine
         self._gateway = gateway_id
         self._max_batch = max_batch
+        self._gather = gather_ms / 1000
         self._nodes = SqlNodeStore(engine=engine)
         self._log = self._open_log()
         self._committed = self._log.size
-        self._queue: queue.SimpleQueue[tuple[AuditDraft, Future[int]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[AuditDraft, _Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[int, int], None]] = []
         self.batches = 0
@@ -85,6 +123,17 @@ class AuditTrail:
         self._queue.put((draft, future))
         return future
 
+    async def record(self, draft: AuditDraft) -> int:
+        """Queue an event from a coroutine and wait until it is committed; its position, or
+        ``AuditUnavailable``. The writer wakes each event loop once per commit, not once per
+        event."""
+        if self._thread is None:
+            raise AuditUnavailable("the audit trail is not running")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._queue.put((draft, (loop, future)))
+        return await future
+
     def _run(self) -> None:
         while True:
             item = self._queue.get()
@@ -92,9 +141,10 @@ class AuditTrail:
                 return
             batch = [item]
             stopping = False
+            deadline = time.monotonic() + self._gather
             while len(batch) < self._max_batch:
                 try:
-                    nxt = self._queue.get_nowait()
+                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is _STOP:
@@ -105,7 +155,7 @@ class AuditTrail:
             if stopping:
                 return
 
-    def _write(self, batch: Sequence[tuple[AuditDraft, Future[int]]]) -> None:
+    def _write(self, batch: Sequence[tuple[AuditDraft, _Waiter]]) -> None:
         first = self._log.size
         rows: list[tuple[object, ...]] = []
         hashes: list[bytes] = []
@@ -135,13 +185,12 @@ class AuditTrail:
                 self._log = self._open_log()
             except Exception as reopen:  # noqa: BLE001
                 log.error("audit log cannot be reopened: %s", reopen)
-            for _, future in batch:
-                future.set_exception(AuditUnavailable("the audit trail cannot record this request"))
+            failure = AuditUnavailable("the audit trail cannot record this request")
+            _settle([(waiter, failure) for _, waiter in batch])
             return
         self._committed = self._log.size
         self.batches += 1
-        for i, (_, future) in enumerate(batch):
-            future.set_result(first + i)
+        _settle([(waiter, first + i) for i, (_, waiter) in enumerate(batch)])
         for listener in self._listeners:
             try:
                 listener(self._committed, len(batch))

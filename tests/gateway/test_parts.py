@@ -9,10 +9,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.core.model import SubjectKind
 from adapters.core.provinces import Province
 from adapters.core.synthetic import Synthesizer
+from adapters.core.tags import TagKeyring
 from gateway import pki, tokens
 from gateway.api.problems import problem_of
 from gateway.auth import Authenticator
@@ -25,6 +28,7 @@ from gateway.errors import (
     TokenRevoked,
     Unprocessable,
 )
+from gateway.keyring import LoopKeyring
 from gateway.ratelimit import RateLimiter, RateLimitExceeded
 from gateway.replay import SqlReplayStore
 from gateway.settings import GatewaySettings
@@ -211,3 +215,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_tokens_cannot_be_set_to_live_past_fifteen_minutes() -> None:
     with pytest.raises(ValueError, match="token_lifetime_seconds"):
         GatewaySettings(province=Province.ZJ, token_lifetime_seconds=901)
+
+
+# -- the loop keyring -----------------------------------------------------------------------------
+
+
+@given(st.text(max_size=40), st.sampled_from([1, 2, 3]))
+def test_the_loop_keyring_tags_as_the_consortium_keyring_does(subject_id: str, version: int) -> None:
+    keyring = TagKeyring.development(versions=3)
+    assert LoopKeyring.of(keyring).tag(subject_id, version) == keyring.tag(subject_id, version)
+    assert LoopKeyring.of(keyring).tag(subject_id) == keyring.tag(subject_id)
