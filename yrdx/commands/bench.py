@@ -83,6 +83,31 @@ def adapters_cmd(
         typer.echo(json.dumps(results))
 
 
+@app.command("gateway")
+def gateway_cmd(
+    seconds: Annotated[float, typer.Option("--seconds", help="Measured seconds per endpoint (after warm-up).")] = 10.0,
+    entries: Annotated[int, typer.Option("--entries", help="Generated entries per province.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """/v1/verify requests/s and p50/p99 at 32 concurrent clients, beside a bare FastAPI endpoint."""
+    from yrdx.bench import gateway as gateway_bench  # starts nothing until called
+
+    figures = gateway_bench.measure(entries=entries, duration=seconds)
+    if as_json:
+        keys = ("verify_rps", "verify_p50_ms", "verify_p99_ms", "bare_rps", "bare_p99_ms")
+        typer.echo(json.dumps({k: figures.as_json()[k] for k in keys}))
+        return
+    typer.echo(
+        f"/v1/verify {figures.verify_rps:8.1f} requests/s  p50 {figures.verify_p50_ms:6.1f} ms  "
+        f"p99 {figures.verify_p99_ms:6.1f} ms (target < 100)   {figures.concurrency} clients, "
+        f"{figures.packages} packages"
+    )
+    typer.echo(
+        f"bare       {figures.bare_rps:8.1f} requests/s  p50 {figures.bare_p50_ms:6.1f} ms  "
+        f"p99 {figures.bare_p99_ms:6.1f} ms   verify/bare {figures.verify_rps / figures.bare_rps:.0%} (target >= 50%)"
+    )
+
+
 REPLAY_EVENTS = {"embedded": 40_000, "anvil": 200_000}
 
 
