@@ -1,6 +1,6 @@
 """Ingest streams: peak memory does not grow with the size of the export.
 
-Two Zhejiang exports, one four times the other (two and eight ingest chunks), go through
+Two Zhejiang exports, one three times the other (four and twelve ingest chunks), go through
 read → validate → plan → store → outbox → batch journal in child processes (``memory_probe``),
 and their peak resident set sizes are compared. The ledger is replaced by
 ``memory_probe.OutboxConfirmer``, a publisher double that journals and confirms every batch in
@@ -27,7 +27,7 @@ from tests.adapters.pipeline.support import REPO
 
 pytestmark = pytest.mark.slow
 
-SMALL, LARGE = 10_000, 40_000
+SMALL, LARGE = 20_000, 60_000  # past the read-ahead reader's warm-up, which takes a few chunks
 MIB = 1024
 
 
@@ -57,10 +57,13 @@ def test_peak_memory_of_an_ingest_does_not_grow_with_the_export(tmp_path: Path) 
         assert summary["published"] == summary["valid"] == count - stats.invalid
         assert set(result["outbox"]) == {"done"}  # everything went through the outbox and was confirmed
 
-    small, large = results[SMALL][1], results[LARGE][1]
-    growth = {n: r["peak_kib"] - r["baseline_kib"] for n, r in ((SMALL, small), (LARGE, large))}
-    # four times the records may not cost more than a few MiB more at the peak (allocator
-    # warm-up); anything kept per record would add well over 50 MiB here
-    assert growth[LARGE] - growth[SMALL] < 16 * MIB, growth
-    assert growth[LARGE] < 100 * MIB, growth
-    assert large["peak_kib"] < 300 * MIB, large
+    # three times the records may not cost more than a few MiB more at the peak (allocator
+    # warm-up); anything kept per record would add well over 50 MiB here. The ingest's own
+    # process is measured exactly; with the processes it started (a reader ahead of the
+    # pipeline) the sum is sampled.
+    for peak in ("peak_kib", "family_peak_kib"):
+        growth = {n: r[peak] - r["baseline_kib"] for n, (_, r) in results.items()}
+        assert growth[LARGE] - growth[SMALL] < 16 * MIB, (peak, growth)
+    large = results[LARGE][1]
+    assert large["peak_kib"] - large["baseline_kib"] < 100 * MIB, large
+    assert large["family_peak_kib"] < 300 * MIB, large
