@@ -4,6 +4,7 @@ gateway on it served on 127.0.0.1, and clients of every role."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from adapters.core.provinces import PROVINCES, Province
 from adapters.pipeline.packages import load_packages
@@ -21,6 +25,7 @@ from gateway.server import ThreadedServer
 from gateway.settings import GatewaySettings
 from node.client import LedgerClient
 from node.engines import Anvil, free_port
+from tests.adapters.conftest import pg_admin_dsn
 from yrdx.commands.gateway import dev_credentials, ensure_dev_pki, gateway_settings, open_dev_gateway
 from yrdx.context import DataDir
 from yrdx.runtime import Exchange
@@ -148,3 +153,32 @@ def clients(dev_exchange: DevExchange, zj: Served) -> Iterator[dict[str, Gateway
         yield made
     finally:
         http.close()
+
+
+# -- database backends ------------------------------------------------------------------------------
+
+BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.db))
+
+
+@pytest.fixture(params=BACKENDS)
+def gateway_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty gateway database on each backend: a SQLite file, or a PostgreSQL database of its
+    own (created and dropped through the admin DSN the adapters' tests use)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    admin_dsn = pg_admin_dsn()
+    admin = create_engine(admin_dsn, isolation_level="AUTOCOMMIT")
+    name = f"yrdx_gw_{secrets.token_hex(6)}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.fail(f"no PostgreSQL server for the gateway tests ({exc.orig}); run `scripts/setup --dev`")
+    try:
+        yield make_url(admin_dsn).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -79,3 +79,29 @@ def test_a_package_of_no_record_is_refused_with_reasons(
     doc["entry_id"] = "0x" + "00" * 32
     answer = clients["agency"].verify(orjson.dumps(doc))
     assert not answer["authentic"] and answer["reasons"][0].startswith("the package does not hold together")
+
+
+def test_the_index_follows_on_each_backend(dev_exchange: DevExchange, gateway_dsn: str) -> None:
+    from gateway.db import open_engine
+    from gateway.index.follower import IndexFollower
+    from gateway.index.store import LedgerIndex
+
+    deployment = dev_exchange.exchange.deployment
+    assert deployment is not None
+    view = LedgerView(client=dev_exchange.exchange.provinces[Province.JS].client, deployment=deployment)
+    engine = open_engine(gateway_dsn)
+    try:
+        index = LedgerIndex(engine=engine)
+        head = IndexFollower(index=index, reader=view.reader, deployment=deployment).catch_up()
+        assert index.cursor is not None and index.cursor.block == head
+        assert index.members() == [31, 32, 33, 34]
+        keyring = dev_exchange.dd.keyring()
+        now = int(dt.datetime.now(dt.UTC).timestamp())
+        for body in dev_exchange.packages(Province.JS):
+            pkg = RecordPackage.from_json(body)
+            expected = verify_package(pkg, view, keyring=keyring, now=now).to_json()
+            assert verify_package(pkg, index.view().as_ledger_view(), keyring=keyring, now=now).to_json() == expected
+        again = LedgerIndex(engine=engine)  # the cursor is persistent: nothing is read twice
+        assert again.cursor == index.cursor
+    finally:
+        engine.dispose()

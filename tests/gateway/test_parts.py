@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from adapters.core.model import SubjectKind
 from adapters.core.provinces import Province
@@ -50,8 +52,15 @@ class Tick:
 # -- assertion ids ------------------------------------------------------------------------------
 
 
-def test_an_assertion_id_is_accepted_once_until_it_expires(tmp_path: Path) -> None:
-    store = SqlReplayStore(engine=open_engine(f"sqlite:///{tmp_path / 'g.db'}"))
+@pytest.fixture
+def engine(gateway_dsn: str) -> Iterator[Engine]:
+    engine = open_engine(gateway_dsn)
+    yield engine
+    engine.dispose()
+
+
+def test_an_assertion_id_is_accepted_once_until_it_expires(engine: Engine) -> None:
+    store = SqlReplayStore(engine=engine)
     expires = NOW + dt.timedelta(minutes=5)
     assert store.first_use("client jti-1", expires_at=expires, now=NOW)
     assert not store.first_use("client jti-1", expires_at=expires, now=NOW + dt.timedelta(minutes=4))
@@ -61,15 +70,18 @@ def test_an_assertion_id_is_accepted_once_until_it_expires(tmp_path: Path) -> No
     )
 
 
-def test_assertion_ids_survive_a_restart(tmp_path: Path) -> None:
-    dsn = f"sqlite:///{tmp_path / 'g.db'}"
+def test_assertion_ids_survive_a_restart(gateway_dsn: str) -> None:
     expires = NOW + dt.timedelta(minutes=5)
-    assert SqlReplayStore(engine=open_engine(dsn)).first_use("c j", expires_at=expires, now=NOW)
-    assert not SqlReplayStore(engine=open_engine(dsn)).first_use("c j", expires_at=expires, now=NOW)
+    for fresh in (True, False):
+        engine = open_engine(gateway_dsn)
+        try:
+            assert SqlReplayStore(engine=engine).first_use("c j", expires_at=expires, now=NOW) is fresh
+        finally:
+            engine.dispose()
 
 
-def test_of_concurrent_first_uses_exactly_one_wins(tmp_path: Path) -> None:
-    store = SqlReplayStore(engine=open_engine(f"sqlite:///{tmp_path / 'g.db'}"))
+def test_of_concurrent_first_uses_exactly_one_wins(engine: Engine) -> None:
+    store = SqlReplayStore(engine=engine)
     results: list[bool] = []
     barrier = threading.Barrier(8)
 
