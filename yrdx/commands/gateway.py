@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from adapters.core.errors import AdapterError
 from adapters.core.provinces import PROVINCES, Province
 from adapters.store import Store
-from gateway import pki
+from gateway import console, pki
 from gateway.credentials import ClientCredentials
 from gateway.db import sqlite_dsn
 from gateway.errors import GatewayError
@@ -138,15 +138,19 @@ def open_dev_gateway(
     settings = settings or gateway_settings(dd, province, port=port)
     assert settings.ca_cert is not None and settings.token_key is not None
     passphrase = settings.token_key_passphrase() or b""
-    return open_gateway(
+    client = client or dd.province_client(province, rpc_url=rpc_url)
+    deployment = dd.deployment()
+    gateway = open_gateway(
         settings,
         store=store or dd.open_store(province),
-        client=client or dd.province_client(province, rpc_url=rpc_url),
-        deployment=dd.deployment(),
+        client=client,
+        deployment=deployment,
         keyring=dd.keyring(),
         trust=pki.TrustStore.load(root_path=settings.ca_cert, crl_path=settings.crl),
         signing_key=pki.load_private_key(settings.token_key.read_bytes(), passphrase),
     )
+    console.attach(gateway, client=client, deployment=deployment)
+    return gateway
 
 
 def start_gateways(
@@ -193,6 +197,9 @@ def serve(
     rpc: Annotated[str | None, typer.Option("--rpc", help="Ledger JSON-RPC endpoint.")] = None,
 ) -> None:
     """Run one province's gateway on a development data dir until Ctrl-C."""
+    # as `yrdx node` does: the C keccak keeps the GIL on the event loop (the default backend's
+    # ctypes call hands it to the audit writer for every entry id it hashes)
+    os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
     try:
         p = Province.parse(province)
     except ValueError as exc:
