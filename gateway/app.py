@@ -18,6 +18,7 @@ from gateway.api import audit, entries, health, oauth, packages, problems, subje
 from gateway.api.deps import GatewayDeps
 from gateway.api.middleware import AuditMiddleware
 from gateway.api.schemas import PackageIn
+from gateway.console import router as console_router
 from gateway.settings import GatewaySettings
 
 API_VERSION = "1.0.0"
@@ -38,7 +39,7 @@ def create_app(settings: GatewaySettings, *, deps: GatewayDeps) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.deps = deps
-    routers = [m.router for m in (oauth, verify, subjects, packages, entries, audit, health)]
+    routers = [m.router for m in (oauth, verify, subjects, packages, entries, audit, health)] + [console_router]
     for router in routers:
         app.include_router(router)
     problems.install(app, realm=deps.gateway_id)

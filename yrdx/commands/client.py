@@ -1,6 +1,7 @@
-"""``yrdx client``: a gateway's caller on the command line — verify a package, query a subject,
-read its access log, fetch history and packages, read the audit trail and check its proofs
-locally (RFC 9162 section 2.1, with ``node.merkle``).
+"""``yrdx client``: a gateway's caller on the command line — obtain an access token (or the
+console's address with it), verify a package, query a subject, read its access log, fetch
+history and packages, read the audit trail and check its proofs locally (RFC 9162 section
+2.1, with ``node.merkle``).
 
 ``--cred DIR`` is a client directory made by ``yrdx pki issue``; its key's password comes from
 ``--password-file`` or ``YRDX_KEY_PASSWORD`` (or a prompt on a terminal).
@@ -87,6 +88,22 @@ def _run(ctx: typer.Context, call: Any) -> Any:
 
 def _print(doc: Any) -> None:
     typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def token(
+    ctx: typer.Context,
+    console: Annotated[
+        bool, typer.Option("--console", help="Print the gateway's console address with the token in its fragment.")
+    ] = False,
+) -> None:
+    """An access token for the client (it lives a few minutes): for scripts, or with --console
+    the address that opens the gateway's console signed in (the fragment never reaches a
+    server; the page keeps the token in the browser tab)."""
+    options = ctx.find_object(_Options)
+    assert options is not None  # set by the group callback
+    access_token: str = _run(ctx, lambda c: c.token())
+    typer.echo(f"{options.gateway.rstrip('/')}/console#token={access_token}" if console else access_token)
 
 
 @app.command()
