@@ -26,6 +26,7 @@ from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 
 from adapters.core.canonical import chain_valid_from, chain_valid_until
+from adapters.store.errors import StoreCorrupt
 from adapters.store.store import Batch, OutboxOp, Store
 from node.calls import AMEND_GAS, PUBLISH_GAS, RECOGNISE_GAS, RESULTS_GAS, STATUS_GAS, GasModel, encode_call
 from node.client import LedgerClient, SignedTx
@@ -182,18 +183,25 @@ class Publisher:
         to = self.deployment.address(contract)
         data = encode_call(contract, function, *call_args(op, ops))
         tx = self.client.sign(to=to, data=data, gas=gas.limit(len(ops)))
-        batch_id = self.store.journal_batch(
-            op=op,
-            op_ids=[o.id for o in ops],
-            tx={
-                "sender": tx.sender,
-                "nonce": tx.nonce,
-                "tx_hash": tx.tx_hash,
-                "raw_tx": tx.raw,
-                "to_address": to,
-                "gas": tx.gas,
-            },
-        )
+        try:
+            batch_id = self.store.journal_batch(
+                op=op,
+                op_ids=[o.id for o in ops],
+                tx={
+                    "sender": tx.sender,
+                    "nonce": tx.nonce,
+                    "tx_hash": tx.tx_hash,
+                    "raw_tx": tx.raw,
+                    "to_address": to,
+                    "gas": tx.gas,
+                },
+            )
+        except StoreCorrupt as exc:
+            # another publisher of this province claimed the operations first: this transaction
+            # was never sent, so its nonce is free again
+            log.warning("batch of %d %s operations left to another publisher: %s", len(ops), op, exc)
+            self.client.nonces.resync()
+            return
         batch = Batch(batch_id, op, tx.sender, tx.nonce, tx.tx_hash, tx.raw, to, tx.gas, "signed")
         try:
             self.client.submit(tx)

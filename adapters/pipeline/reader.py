@@ -10,6 +10,7 @@ open streams are read in-process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -54,11 +55,17 @@ def _produce(province: str, kind: Kind, source: str, size: int, out: BinaryIO) -
         for chunk in _chunks(Province(province), kind, src, size):
             _frame(out, ("chunk", chunk))
         _frame(out, ("end", None))
+    except BrokenPipeError:
+        # the ingest went away (stopped or killed): nothing left to read for; keep the
+        # interpreter's last flush of standard output quiet as well
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        return
     except DialectError as exc:
         _frame(out, ("dialect", (exc.source, exc.reason)))
     except Exception as exc:  # noqa: BLE001 - reported to the parent as it is
         _frame(out, ("error", f"{type(exc).__name__}: {exc}"))
-    out.flush()
+    with contextlib.suppress(BrokenPipeError):
+        out.flush()
 
 
 def _frame(out: BinaryIO, message: tuple[str, Any]) -> None:

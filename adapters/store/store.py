@@ -246,10 +246,12 @@ class Store:
                 yield StoredRecord(*row[:n]), StoredVersion(*row[n:])
             after = rows[-1][0]
 
-    def missing_content(self, *, limit: int = 1_000) -> list[StoredRecord]:
+    def missing_content(self, *, after: str = "", limit: int = 1_000) -> list[StoredRecord]:
         """Synced copies that are shared on the ledger but whose current version's record and
-        salt have not been obtained yet."""
-        r, v = schema.records, schema.versions
+        salt have not been obtained yet: the first ``limit`` in record-id order after ``after``.
+        A version whose package was refused is left out (``clear_refusals`` asks again)."""
+        r, v, f = schema.records, schema.versions, schema.refusals
+        refused = select(f.c.id).where(and_(f.c.record_id == r.c.record_id, f.c.version == r.c.version)).exists()
         shared = or_(
             and_(r.c.kind == "list-entry", r.c.status.in_(_SHARED_ENTRY)),
             and_(r.c.kind == "evaluation", r.c.status == _RESULT_ACTIVE),
@@ -257,7 +259,8 @@ class Store:
         stmt = (
             select(r)
             .join(v, and_(r.c.record_id == v.c.record_id, r.c.version == v.c.version))
-            .where(and_(r.c.origin == "synced", v.c.record.is_(None), shared))
+            .where(and_(r.c.origin == "synced", r.c.record_id > after, v.c.record.is_(None), shared, ~refused))
+            .order_by(r.c.record_id)
             .limit(limit)
         )
         return self._run("read missing copies", lambda conn: [StoredRecord(*row) for row in conn.execute(stmt)])
@@ -478,6 +481,12 @@ class Store:
 
     def set_cursor(self, name: str, block: int) -> None:
         self._run("write a cursor", lambda conn: _set_cursor(conn, name, block), write=True)
+
+    def clear_refusals(self) -> int:
+        """Forget the refused packages, so the next sync asks their owners again; returns how many."""
+        return self._run(
+            "clear refusals", lambda conn: int(conn.execute(schema.refusals.delete()).rowcount), write=True
+        )
 
     def refusals(self) -> list[dict[str, Any]]:
         f = schema.refusals

@@ -14,11 +14,15 @@ from adapters.core.errors import AdapterError, DialectError
 from adapters.core.provinces import PROVINCES, Province
 from adapters.pipeline.export import export
 from adapters.pipeline.ingest import Kind, QuarantineReport, ingest
-from adapters.pipeline.packages import StorePackageSource
+from adapters.pipeline.packages import PackageSource, StorePackageSource
 from adapters.pipeline.plan import Planner, utc_now
 from adapters.pipeline.publisher import Publisher
 from adapters.pipeline.sync import Syncer
+from gateway.errors import GatewayError
+from node.client import RetryPolicy
 from node.errors import LedgerError
+from node.events import EventCodec, EventReader
+from yrdx.commands.gateway import package_source
 from yrdx.context import DEFAULT_DATA_DIR, DataDir
 
 app = typer.Typer(help="Province adapters: ingest exports, sync peers, export for the platform.", no_args_is_help=True)
@@ -30,8 +34,33 @@ StoreOption = Annotated[
     str | None, typer.Option("--store", help="Store DSN (sqlite:///path or postgresql+psycopg://...).")
 ]
 
+RetryOption = Annotated[
+    float | None,
+    typer.Option(
+        "--retry-for",
+        min=0,
+        help="Keep retrying an unreachable ledger for about this many seconds (backoff up to 5 s "
+        "between attempts) before giving up; default about 10.",
+    ),
+]
+
 EXIT_QUARANTINED = 3
 EXIT_UNREADABLE = 2
+
+
+def retry_policy(seconds: float | None) -> RetryPolicy | None:
+    """A backoff that keeps trying for about ``seconds`` (None: the client's default).
+
+    The delays grow as the default policy's and are jittered (uniform up to each step's
+    ceiling), so attempts are added until the expected total reaches ``seconds``."""
+    if seconds is None:
+        return None
+    base = RetryPolicy()
+    attempts, expected = 1, 0.0
+    while expected < seconds:
+        expected += min(base.max_delay, base.initial_delay * 2 ** (attempts - 1)) / 2
+        attempts += 1
+    return RetryPolicy(attempts=attempts, initial_delay=base.initial_delay, max_delay=base.max_delay)
 
 
 def _province(value: str) -> Province:
@@ -53,6 +82,7 @@ def ingest_cmd(
     rpc: RpcOption = None,
     store_dsn: StoreOption = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Entries per ledger transaction.")] = 500,
+    retry_for: RetryOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary.")] = False,
 ) -> None:
     """Validate, store, publish in batches and confirm one export.
@@ -64,10 +94,12 @@ def ingest_cmd(
     if kind not in ("entries", "evaluations"):
         raise typer.BadParameter("--kind must be entries or evaluations")
     dd = DataDir(data_dir)
+    if quarantine is not None and Path(source).exists() and quarantine.resolve() == Path(source).resolve():
+        raise typer.BadParameter("--quarantine must not be the export being read")
     report = QuarantineReport.to_path(quarantine)
     try:
         url = dd.rpc_url(rpc)
-        client = dd.province_client(p, rpc_url=url)
+        client = dd.province_client(p, rpc_url=url, retry=retry_policy(retry_for))
         deployment = dd.deployment()
         store = dd.open_store(p, store_dsn)
         tag_version = client.call(
@@ -107,14 +139,40 @@ def ingest_cmd(
         raise typer.Exit(EXIT_QUARANTINED)
 
 
-def _syncer(dd: DataDir, p: Province, url: str, store_dsn: str | None) -> tuple[Syncer, Publisher]:
-    """A syncer for ``p`` that takes packages from the other provinces' stores in the data dir."""
+def _gateways(specs: list[str]) -> dict[Province, str]:
+    """``--gateway PROVINCE=URL`` options as province -> base URL."""
+    urls: dict[Province, str] = {}
+    for spec in specs:
+        name, sep, url = spec.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"--gateway {spec!r}: expected PROVINCE=URL, e.g. zj=http://127.0.0.1:8103")
+        urls[_province(name)] = url
+    return urls
+
+
+def _syncer(
+    dd: DataDir,
+    p: Province,
+    url: str,
+    store_dsn: str | None,
+    gateways: dict[Province, str],
+    retry: RetryPolicy | None = None,
+) -> tuple[Syncer, Publisher]:
+    """A syncer for ``p`` that takes packages from the owners' gateways when ``gateways`` names
+    any (over HTTP, with the province's development credentials), else from the other
+    provinces' stores in the data dir."""
     deployment = dd.deployment()
-    client = dd.province_client(p, rpc_url=url)
-    stores = {q: dd.open_store(q, store_dsn if q is p else None) for q in PROVINCES}
-    view = LedgerView(client=client, deployment=deployment)
-    syncer = Syncer(province=p, store=stores[p], view=view, source=StorePackageSource(stores), keyring=dd.keyring())
-    return syncer, Publisher(store=stores[p], client=client, deployment=deployment)
+    client = dd.province_client(p, rpc_url=url, retry=retry)
+    store = dd.open_store(p, store_dsn)
+    source: PackageSource
+    if gateways:
+        source = package_source(dd, p, gateways)
+    else:
+        source = StorePackageSource({q: store if q is p else dd.open_store(q) for q in PROVINCES})
+    reader = EventReader(rpc_url=url, codec=EventCodec(deployment.addresses()), retry=retry)
+    view = LedgerView(client=client, deployment=deployment, reader=reader)
+    syncer = Syncer(province=p, store=store, view=view, source=source, keyring=dd.keyring())
+    return syncer, Publisher(store=store, client=client, deployment=deployment)
 
 
 @app.command("sync")
@@ -123,18 +181,32 @@ def sync_cmd(
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     rpc: RpcOption = None,
     store_dsn: StoreOption = None,
+    gateway: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--gateway",
+            help="PROVINCE=URL of an owner's gateway to fetch packages from (repeatable); "
+            "without it packages are read from the data dir's stores.",
+        ),
+    ] = None,
+    retry_for: RetryOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary.")] = False,
 ) -> None:
-    """Follow the ledger from the saved cursor; fetch, check and store other provinces' records."""
+    """Follow the ledger from the saved cursor; fetch, check and store other provinces' records.
+
+    Packages an owner cannot serve now (its gateway away) are counted as waiting and asked for
+    again on the next run.
+    """
     p = _province(province)
+    gateways = _gateways(gateway or [])
     dd = DataDir(data_dir)
     try:
-        syncer, publisher = _syncer(dd, p, dd.rpc_url(rpc), store_dsn)
+        syncer, publisher = _syncer(dd, p, dd.rpc_url(rpc), store_dsn, gateways, retry_policy(retry_for))
         publisher.recover()
         stats = syncer.run_once()
         publisher.pump()
         published = publisher.drain()
-    except (AdapterError, LedgerError) as exc:
+    except (AdapterError, LedgerError, GatewayError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     summary = {**asdict(stats), "recognitions_confirmed": published.ops.get("recognise", 0)}

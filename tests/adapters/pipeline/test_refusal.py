@@ -62,9 +62,15 @@ def test_a_tampered_package_is_refused_reported_and_not_stored(net: Net) -> None
     # the ledger facts are kept: the peer knows the entries exist, just not their content
     assert set(peer.records(ids)) == set(ids)
 
-    # asked again later, the same packages are still refused and still not stored
+    # a refused version is not asked for again by later runs (the refusals do not pile up)
+    later = net.syncer(PEER).run_once()
+    assert (later.refused, later.stored) == (0, 0)
+    assert len(peer.refusals()) == 3
+    # once an operator clears the refusals, they are asked again: still refused, still not stored
+    assert peer.clear_refusals() == 3
     again = net.syncer(PEER).run_once()
     assert (again.refused, again.stored) == (3, 0)
+    assert len(peer.refusals()) == 3
     assert all(v.record is None for v in peer.versions([(rid, 1) for rid in tampered]).values())
 
 
