@@ -108,10 +108,15 @@ class DataDir:
             return self.password_file.read_text(encoding="utf-8").strip().encode("utf-8")
         raise ConfigError(f"no keystore password: set YRDX_KEY_PASSWORD or write {self.password_file}")
 
-    def province_client(self, province: Province, *, rpc_url: str, confirmations: int = 0) -> LedgerClient:
-        """A ledger client signing with the province's keystore."""
+    def province_client(
+        self, province: Province, *, rpc_url: str, confirmations: int = 0, retry: RetryPolicy | None = None
+    ) -> LedgerClient:
+        """A ledger client signing with the province's keystore; ``retry`` replaces the default
+        backoff for an unreachable endpoint."""
         account = load_keystore(self.keystore(province), self.password())
-        return LedgerClient(rpc_url=rpc_url, account=account, confirmations=confirmations, poll_interval=0.01)
+        return LedgerClient(
+            rpc_url=rpc_url, account=account, confirmations=confirmations, retry=retry, poll_interval=0.01
+        )
 
     def open_store(self, province: Province, dsn: str | None = None) -> Store:
         return Store.open(dsn or self.store_dsn(province))
