@@ -41,6 +41,7 @@ T = TypeVar("T")
 _TRANSIENT = (
     requests.ConnectionError,
     requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # the endpoint went away in the middle of an answer
     ProviderConnectionError,
     ConnectionError,
     TimeoutError,

@@ -222,7 +222,7 @@ class EventReader:
                 )
                 doc = orjson.loads(r.content)
                 break
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 last = exc
                 if delay is None:
                     raise RpcUnavailable(f"ledger endpoint {self.rpc_url} unreachable for {method}: {exc}") from exc

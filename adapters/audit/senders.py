@@ -82,7 +82,7 @@ class SenderCheck:
         try:
             r = self._session().post(self.rpc_url, data=body, headers={"Content-Type": "application/json"}, timeout=120)
             answers: Any = orjson.loads(r.content)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise RpcUnavailable(f"ledger endpoint {self.rpc_url} unreachable for transactions: {exc}") from exc
         except orjson.JSONDecodeError as exc:
             raise LedgerError(f"eth_getTransactionByHash: the endpoint answered no JSON: {exc}") from exc

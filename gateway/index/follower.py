@@ -121,7 +121,7 @@ class IndexFollower:
                 timeout=self._timeout,
             )
             answers = orjson.loads(r.content)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise RpcUnavailable(f"ledger endpoint {self._reader.rpc_url} unreachable: {exc}") from exc
         except orjson.JSONDecodeError as exc:
             raise LedgerError(f"ledger endpoint {self._reader.rpc_url} answered no JSON: {exc}") from exc
