@@ -216,13 +216,16 @@ class Syncer:
                 self._stage(rid, chain, stored.get(rid), pkg, changes, stats, recognised_by_us)
         self.store.write(changes)
 
-    def _fetch(self, wanted: dict[int, list[Key]]) -> dict[Key, RecordPackage]:
+    def _fetch(self, wanted: dict[int, list[Key]], away: set[int] | None = None) -> dict[Key, RecordPackage]:
+        """The packages the owners serve; an owner that cannot is added to ``away``."""
         out: dict[Key, RecordPackage] = {}
         for owner, keys in wanted.items():
             try:
                 out.update(self.source.packages(Province.from_code(owner), keys))
             except (AdapterError, OSError, ValueError) as exc:
                 log.warning("packages of province %s unavailable, asking again later: %s", owner, exc)
+                if away is not None:
+                    away.add(owner)
         return out
 
     def _stage(
@@ -366,15 +369,26 @@ class Syncer:
     # -- retries --------------------------------------------------------------------------
 
     def _retry_missing(self, stats: SyncStats, *, skip: set[Key]) -> None:
-        """Ask again for the shared versions whose package could not be had earlier (not those
-        asked for in this run already: a refused package is reported once per run)."""
-        missing = [rec for rec in self.store.missing_content() if (rec.record_id, rec.version) not in skip]
-        if not missing:
-            return
+        """Ask again for every shared version whose package could not be had earlier, a page at
+        a time (not those asked for in this run already: a refused package is reported once per
+        run; nor, for the rest of the run, those of an owner that could not serve a page)."""
+        after = ""
+        away: set[int] = set()
+        while page := self.store.missing_content(after=after):
+            after = page[-1].record_id
+            missing = [
+                rec
+                for rec in page
+                if (rec.record_id, rec.version) not in skip and Province.parse(rec.province).code not in away
+            ]
+            if missing:
+                self._retry_page(missing, stats, away)
+
+    def _retry_page(self, missing: list[StoredRecord], stats: SyncStats, away: set[int]) -> None:
         wanted: dict[int, list[Key]] = {}
         for rec in missing:
             wanted.setdefault(Province.parse(rec.province).code, []).append((rec.record_id, rec.version))
-        packages = self._fetch(wanted)
+        packages = self._fetch(wanted, away)
         if not packages:
             return
         versions = self.store.versions(list(packages))
