@@ -99,6 +99,10 @@ def run(
         f"  try            yrdx client --cred {client_dir(dd, 'agency')} --gateway {fleet.urls[Province.ZJ]} "
         "verify PACKAGE.json"
     )
+    typer.echo(
+        f"  console        {fleet.urls[Province.ZJ]}/console  (open with: yrdx client --cred "
+        f"{client_dir(dd, 'province-zj')} --gateway {fleet.urls[Province.ZJ]} token --console)"
+    )
     typer.echo("press Ctrl-C to stop")
 
     exchange.start_sync_loop()
