@@ -2,7 +2,9 @@
 
 Reads run on a connection of their own. Writes happen only inside ``writing(conn)``, on the
 connection (and so in the transaction) that also inserts the events, so the events and the
-subtree hashes over them commit together or not at all.
+subtree hashes over them commit together or not at all. The nodes of every level a batch
+completes are inserted with one statement when ``writing`` ends: each statement hands the GIL
+to the event loop and waits to get it back.
 """
 
 from __future__ import annotations
@@ -42,16 +44,20 @@ class SqlNodeStore:
 
     @contextmanager
     def writing(self, conn: Connection) -> Iterator[None]:
-        """Send this thread's writes to ``conn``; on an error the widths are read again."""
+        """Send this thread's writes to ``conn``, inserted when the block ends; on an error
+        nothing is inserted and the widths are as before."""
         self._local.conn = conn
+        self._local.rows = []
         saved = dict(self._widths)
         try:
             yield
+            self._flush(conn)
         except BaseException:
             self._widths = saved
             raise
         finally:
             self._local.conn = None
+            self._local.rows = []
 
     def width(self, level: int) -> int:
         return self._widths.get(level, 0)
@@ -99,12 +105,19 @@ class SqlNodeStore:
         if not hashes:
             return
         start = self.width(level)
-        insert_many(conn, audit_nodes, ("level", "idx", "hash"), [(level, start + i, h) for i, h in enumerate(hashes)])
+        self._local.rows.extend((level, start + i, h) for i, h in enumerate(hashes))
         self._widths[level] = start + len(hashes)
+
+    def _flush(self, conn: Connection) -> None:
+        rows = self._local.rows
+        if rows:
+            insert_many(conn, audit_nodes, ("level", "idx", "hash"), rows)
+            self._local.rows = []
 
     def _read(self, what: str, fn: Callable[[Connection], object]) -> None:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
+            self._flush(conn)  # a read inside the transaction sees what it wrote (repair)
             fn(conn)
             return
         run(self._engine, what, fn)
