@@ -237,3 +237,23 @@ def test_the_loop_keyring_tags_as_the_consortium_keyring_does(subject_id: str, v
     keyring = TagKeyring.development(versions=3)
     assert LoopKeyring.of(keyring).tag(subject_id, version) == keyring.tag(subject_id, version)
     assert LoopKeyring.of(keyring).tag(subject_id) == keyring.tag(subject_id)
+
+
+def test_gateways_in_one_process_take_what_differs_from_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yrdx.commands.gateway import gateway_settings
+    from yrdx.context import DataDir
+
+    dd = DataDir(tmp_path)
+    (tmp_path / "keys").mkdir()
+    dd.password_file.write_text("a development password\n")
+    monkeypatch.setenv("YRDX_GATEWAY_PORT", "9000")
+    monkeypatch.setenv("YRDX_GATEWAY_DATABASE_URL", "sqlite:////tmp/one.db")
+    monkeypatch.setenv("YRDX_GATEWAY_LIMITS__RATE_PER_SECOND", "9")
+    alone = gateway_settings(dd, Province.SH)
+    assert alone.listen_port == 9000 and alone.database_url == "sqlite:////tmp/one.db"
+    fleet = [gateway_settings(dd, p, one_of_several=True) for p in (Province.SH, Province.AH)]
+    assert [s.listen_port for s in fleet] == [8101, 8104]
+    assert len({s.database_url for s in fleet}) == 2 and all(str(tmp_path) in str(s.database_url) for s in fleet)
+    assert all(s.limits.rate_per_second == 9 for s in fleet)  # what is shared still comes from the environment

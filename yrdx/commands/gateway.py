@@ -106,9 +106,28 @@ def dev_credentials(dd: DataDir, name: str) -> ClientCredentials:
     return ClientCredentials.load(client_dir(dd, name), password=dd.password())
 
 
-def gateway_settings(dd: DataDir, province: Province, *, port: int | None = None) -> GatewaySettings:
-    """The gateway's settings: the environment's, completed from the data dir."""
+def gateway_settings(
+    dd: DataDir, province: Province, *, port: int | None = None, one_of_several: bool = False
+) -> GatewaySettings:
+    """The gateway's settings: the environment's, completed from the data dir.
+
+    With ``one_of_several`` (several gateways in one process) what must differ between
+    gateways — port, database, gateway id, public URL, token key — comes from the data dir and
+    the province, never from the one environment they share.
+    """
     settings = GatewaySettings(province=province)
+    if one_of_several:
+        settings = settings.model_copy(
+            update={
+                "port": None,
+                "database_url": None,
+                "gateway_id": None,
+                "public_url": None,
+                "token_key": None,
+                "token_key_password_file": None,
+                "token_key_password": None,
+            }
+        )
     ca_dir = pki_dir(dd) / "ca"
     fill: dict[str, object] = {
         "port": port or settings.port,
@@ -173,7 +192,7 @@ def start_gateways(
             rpc_url=rpc_url,
             client=(clients or {}).get(p),
             store=(stores or {}).get(p),
-            port=(ports or {}).get(p),
+            settings=gateway_settings(dd, p, port=(ports or {}).get(p), one_of_several=True),
         )
         gateways.append((gateway, gateway.settings.listen_port))
     fleet = GatewayFleet(gateways)
