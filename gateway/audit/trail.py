@@ -148,12 +148,15 @@ class AuditTrail:
             item = self._queue.get()
             if item is _STOP:
                 return
+            # gather by sleeping, not by waiting on the queue: a wait wakes this thread (and
+            # takes the GIL from the event loop) for every event that arrives
+            if self._gather:
+                time.sleep(self._gather)
             batch = [item]
             stopping = False
-            deadline = time.monotonic() + self._gather
             while len(batch) < self._max_batch:
                 try:
-                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is _STOP:
