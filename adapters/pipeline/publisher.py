@@ -8,7 +8,9 @@ at. A transaction whose nonce was taken by another one can never be mined: its o
 back to the outbox and are batched again.
 
 When the ledger refuses a batch, the decoded error names the culprit entry; that operation
-fails for good (reported), the others are batched again.
+fails for good (reported), the others are batched again. A culprit queued behind an unfinished
+operation on the same entry — one whose transaction lost its nonce to another process signing
+for the province and goes out again later — was only early: it is batched again too.
 """
 
 from __future__ import annotations
@@ -276,6 +278,12 @@ class Publisher:
             self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
             if exc.name == "CreditListsStaleTagKeyVersion":
                 raise exc
+            return
+        if self.store.unfinished_before(culprit):
+            # sent ahead of an earlier operation on the same record (whose transaction lost its
+            # nonce to another process and is sent again): early, not wrong; send it again after
+            log.info("batch %s went ahead of an earlier operation on %s: sending it again", batch.id, exc)
+            self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
             return
         self.store.fail_batch(batch.id, error=str(exc), failed_ops={culprit: reason})
         self.stats.failed += 1

@@ -460,6 +460,18 @@ class Store:
 
         self._run("record a failed batch", t, write=True)
 
+    def unfinished_before(self, op_id: int) -> bool:
+        """Whether an operation queued before outbox operation ``op_id`` for the same record is
+        not finished yet: pending, or batched in a transaction not known to be mined."""
+        o, earlier = schema.outbox, schema.outbox.alias("earlier")
+        stmt = (
+            select(earlier.c.id)
+            .join(o, o.c.record_id == earlier.c.record_id)
+            .where(and_(o.c.id == op_id, earlier.c.id < op_id, earlier.c.state.in_(("pending", "batched"))))
+            .limit(1)
+        )
+        return self._run("read the outbox", lambda conn: conn.execute(stmt).first() is not None)
+
     def failed_ops(self) -> list[tuple[int, str, str, str]]:
         """(outbox id, op, record id, reason) of operations the ledger refused."""
         o = schema.outbox
