@@ -34,6 +34,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+LOCK_TIMEOUT_MS = 10_000  # as long as SQLite's busy timeout
+
+
+def _postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
+    # A lock another session holds fails the statement after this long (SQLSTATE 55P03, a
+    # StoreUnavailable) instead of blocking the adapter for ever. Committed at once: the pool
+    # rolls back what the first checkout leaves open, and would take the setting with it.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+    dbapi_connection.commit()
+
+
 def create_store_engine(dsn: str) -> Engine:
     """An engine for ``dsn`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     try:
@@ -51,7 +63,9 @@ def create_store_engine(dsn: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() == "postgresql":
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        event.listen(engine, "connect", _postgresql_settings)
+        return engine
     raise StoreError(f"store DSN {dsn!r}: only sqlite and postgresql are supported")
 
 
