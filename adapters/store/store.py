@@ -418,8 +418,16 @@ class Store:
         )
 
     def complete_batch(self, batch_id: int, *, block_number: int, gas_used: int) -> None:
-        """Mark a mined batch done and its records anchored at the versions/statuses it wrote."""
+        """Mark a mined batch done and its records anchored at the versions/statuses it wrote,
+        unless a later operation on a record is done already (two publishers of one province
+        may complete their batches in either order; the ledger applied them in outbox order)."""
         b, o, r = schema.batches, schema.outbox, schema.records
+        later = schema.outbox.alias("later")
+        superseded = (
+            select(later.c.id)
+            .where(and_(later.c.record_id == o.c.record_id, later.c.id > o.c.id, later.c.state == "done"))
+            .exists()
+        )
 
         def t(conn: Connection) -> None:
             conn.execute(
@@ -429,7 +437,7 @@ class Store:
             if op != "recognise":
                 conn.execute(
                     update(r)
-                    .where(and_(r.c.record_id == o.c.record_id, o.c.batch_id == batch_id))
+                    .where(and_(r.c.record_id == o.c.record_id, o.c.batch_id == batch_id, ~superseded))
                     .values(
                         anchored_version=o.c.version,
                         anchored_status=_anchored_status_sql(op, o.c.target_status),
