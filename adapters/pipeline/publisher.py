@@ -8,9 +8,10 @@ at. A transaction whose nonce was taken by another one can never be mined: its o
 back to the outbox and are batched again.
 
 When the ledger refuses a batch, the decoded error names the culprit entry; that operation
-fails for good (reported), the others are batched again. A culprit queued behind an unfinished
-operation on the same entry — one whose transaction lost its nonce to another process signing
-for the province and goes out again later — was only early: it is batched again too.
+fails for good (reported), the others are batched again. A batch that went ahead of an earlier
+operation on one of its entries — one whose transaction lost its nonce to another process
+signing for the province and goes out again later, or one mined in the same block, which the
+replay that names the culprit cannot see — was only early: it is batched again as a whole.
 """
 
 from __future__ import annotations
@@ -279,10 +280,12 @@ class Publisher:
             if exc.name == "CreditListsStaleTagKeyVersion":
                 raise exc
             return
-        if self.store.unfinished_before(culprit):
-            # sent ahead of an earlier operation on the same record (whose transaction lost its
-            # nonce to another process and is sent again): early, not wrong; send it again after
-            log.info("batch %s went ahead of an earlier operation on %s: sending it again", batch.id, exc)
+        mined = self.client.receipt(batch.tx_hash)
+        if self.store.sent_early(batch.id, block=mined.block_number if mined else None):
+            # it went ahead of an earlier operation on one of its records (whose transaction lost
+            # its nonce to another process and goes out again), or came in the block that carried
+            # it, where the replay that named the culprit cannot see: early, not wrong
+            log.info("batch %s was sent ahead of an earlier operation on its records: sending it again", batch.id)
             self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
             return
         self.store.fail_batch(batch.id, error=str(exc), failed_ops={culprit: reason})

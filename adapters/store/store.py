@@ -468,14 +468,27 @@ class Store:
 
         self._run("record a failed batch", t, write=True)
 
-    def unfinished_before(self, op_id: int) -> bool:
-        """Whether an operation queued before outbox operation ``op_id`` for the same record is
-        not finished yet: pending, or batched in a transaction not known to be mined."""
-        o, earlier = schema.outbox, schema.outbox.alias("earlier")
+    def sent_early(self, batch_id: int, *, block: int | None) -> bool:
+        """Whether an operation of batch ``batch_id`` comes after an operation on the same
+        record (in another batch) that was not on the ledger before block ``block``: pending,
+        batched, or mined in ``block`` or later. The ledger may have refused the batch for want
+        of it, and a replay of the batch at the block before cannot tell which operation it was."""
+        o, e, eb = schema.outbox, schema.outbox.alias("earlier"), schema.batches.alias("earlier_batch")
+        late: ColumnElement[bool] = e.c.state.in_(("pending", "batched"))
+        if block is not None:
+            mined_late = select(eb.c.id).where(and_(eb.c.id == e.c.batch_id, eb.c.block_number >= block)).exists()
+            late = or_(late, and_(e.c.state == "done", mined_late))
         stmt = (
-            select(earlier.c.id)
-            .join(o, o.c.record_id == earlier.c.record_id)
-            .where(and_(o.c.id == op_id, earlier.c.id < op_id, earlier.c.state.in_(("pending", "batched"))))
+            select(e.c.id)
+            .join(o, o.c.record_id == e.c.record_id)
+            .where(
+                and_(
+                    o.c.batch_id == batch_id,
+                    e.c.id < o.c.id,
+                    or_(e.c.batch_id.is_(None), e.c.batch_id != batch_id),
+                    late,
+                )
+            )
             .limit(1)
         )
         return self._run("read the outbox", lambda conn: conn.execute(stmt).first() is not None)
