@@ -28,7 +28,7 @@ from yrdx.context import DataDir, init_development
 pytestmark = [pytest.mark.faults, pytest.mark.ledger, pytest.mark.slow]
 
 PROVINCE = Province.ZJ
-ENTRIES = 12_000  # three ingest chunks
+ENTRIES = 6_000  # two ingest chunks
 WAIT = 180.0
 
 
