@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -83,9 +82,6 @@ def bare_app() -> FastAPI:
 def measure(*, entries: int = 100, results: int = 20, duration: float = 10.0, warmup: float = 2.0) -> GatewayFigures:
     """Bring up a development exchange and serve the gateway and the bare endpoint side by side;
     then load them in alternating slices, so that both meet the same machine."""
-    # the gateway's deployment setting, as ``yrdx node``'s: the C keccak keeps the GIL, which the
-    # default backend's ctypes call hands to the audit writer on every entry id
-    os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
     with tempfile.TemporaryDirectory(prefix="yrdx-bench-gateway-") as tmp, Anvil() as anvil:
         root = Path(tmp)
         dd = DataDir(root / "data")

@@ -216,9 +216,6 @@ def serve(
     rpc: Annotated[str | None, typer.Option("--rpc", help="Ledger JSON-RPC endpoint.")] = None,
 ) -> None:
     """Run one province's gateway on a development data dir until Ctrl-C."""
-    # as `yrdx node` does: the C keccak keeps the GIL on the event loop (the default backend's
-    # ctypes call hands it to the audit writer for every entry id it hashes)
-    os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
     try:
         p = Province.parse(province)
     except ValueError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import signal
 import threading
 from pathlib import Path
@@ -30,10 +28,6 @@ def run(
     Transactions are mined as soon as they arrive. Every transaction that got a receipt survives
     a crash; restarting on the same data dir resumes the chain.
     """
-    if importlib.util.find_spec("sha3") is not None:
-        # eth-hash picks its pycryptodome backend by default: about 35 us a keccak against 5 us
-        # for safe-pysha3, and py-evm hashes every trie node. Set before the first hash.
-        os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
     from node.embedded import EmbeddedLedger  # py-evm loads slowly: only for this command
 
     try:
