@@ -15,7 +15,7 @@ from yrdx.commands.adapter import retry_policy
 
 def _expected_total(policy: RetryPolicy) -> float:
     """The mean of the policy's jittered delays, summed (each is uniform up to its ceiling)."""
-    return sum(min(policy.max_delay, policy.initial_delay * 2**i) / 2 for i in range(policy.attempts - 1))
+    return float(sum(min(policy.max_delay, policy.initial_delay * 2**i) / 2 for i in range(policy.attempts - 1)))
 
 
 def test_without_retry_for_the_client_keeps_its_default() -> None:
