@@ -122,9 +122,9 @@ def measure(
             if child.returncode != 0:
                 raise RuntimeError(f"benchmark worker failed:\n{child.stderr[-3000:]}")
             figures = json.loads(child.stdout.strip().splitlines()[-1])
-        with ledger_bench.engine(engine) as url:
-            deployment, client = ledger_bench.fresh_deployment(url)
-            raw = ledger_bench.raw_rate(client, url, deployment.address("CreditLists"), entries, batch)
+        with ledger_bench.engine(engine, url) as rpc:
+            deployment, client = ledger_bench.fresh_deployment(rpc)
+            raw = ledger_bench.raw_rate(client, rpc, deployment.address("CreditLists"), entries, batch)
     return AdapterFigures(
         entries=entries,
         entries_per_s=round(figures["entries_per_s"], 1),

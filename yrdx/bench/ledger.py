@@ -1,10 +1,10 @@
 """``yrdx bench ledger``: list entries published per second in batches, gas per entry for publish
 and status change, and the raw ceiling of the same batch calls.
 
-The pipelined figure goes through the ledger client as the adapters use it: arguments built and
-ABI-encoded per batch, transactions signed with managed nonces, several in flight, receipts
-awaited in order. The raw ceiling sends the same calls pre-encoded and pre-signed, back to
-back, and waits for the last receipt.
+Each figure is measured on a fresh engine. The pipelined figure goes through the ledger client
+as the adapters use it: arguments built and ABI-encoded per batch, transactions signed with
+managed nonces, several in flight, receipts awaited in order. The raw ceiling sends the same
+calls pre-encoded and pre-signed, back to back, and waits for the last receipt.
 """
 
 from __future__ import annotations
@@ -132,17 +132,26 @@ def _send(client: LedgerClient, to: str, data: bytes, gas: int) -> SignedTx:
     return tx
 
 
-def measure(url: str, *, entries: int, batch: int = 100, depth: int = 8) -> LedgerFigures:
-    """Run the ledger benchmark against a fresh deployment on ``url``."""
-    deployment, client = fresh_deployment(url)
-    lists = deployment.address("CreditLists")
-    pipelined, gas = _pipelined(client, lists, entries, batch, depth)
-    raw = raw_rate(client, url, lists, entries, batch)
+def measure(name: str, *, entries: int, batch: int = 100, depth: int = 8, url: str | None = None) -> LedgerFigures:
+    """Run the ledger benchmark on engine ``name``.
+
+    The pipelined run and the raw ceiling each get a fresh engine of their own (or, with
+    ``url``, a fresh deployment on that endpoint), so that neither meets the state the other
+    left: anvil's cost per block grows with everything stored so far.
+    """
+    with engine(name, url) as rpc:
+        deployment, client = fresh_deployment(rpc)
+        lists = deployment.address("CreditLists")
+        pipelined, gas = _pipelined(client, lists, entries, batch, depth)
+        status_gas = _status_gas(client, lists, batch)
+    with engine(name, url) as rpc:
+        deployment, client = fresh_deployment(rpc)
+        raw = raw_rate(client, rpc, deployment.address("CreditLists"), entries, batch)
     return LedgerFigures(
         entries=entries,
         batch=batch,
         entries_per_s=round(pipelined, 1),
         raw_entries_per_s=round(raw, 1),
         gas_per_entry_publish=round(sum(gas) / len(gas), 1),
-        gas_per_entry_status=round(_status_gas(client, lists, batch), 1),
+        gas_per_entry_status=round(status_gas, 1),
     )

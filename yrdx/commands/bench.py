@@ -31,11 +31,7 @@ def ledger_cmd(
     targets = [("rpc", rpc)] if rpc else [("embedded", None), ("anvil", None)]
     for name, url in targets:
         count = entries or DEFAULT_ENTRIES[name]
-        if url is not None:
-            figures = ledger.measure(url, entries=count, batch=batch)
-        else:
-            with ledger.engine(name) as started:
-                figures = ledger.measure(started, entries=count, batch=batch)
+        figures = ledger.measure(name, entries=count, batch=batch, url=url)
         results[name] = figures.as_json()
         if not as_json:
             typer.echo(
