@@ -86,8 +86,17 @@ class Planner:
     def _new_version(self, plan: Plan, rid: str, version: int, content: str, record: Any) -> str:
         salt = new_salt()
         digest = commitment_of(record, content.encode("utf-8"), salt)
+        start = record.valid_from if isinstance(record, ListEntry) else record.evaluated_on
         plan.changes.new_versions.append(
-            {"record_id": rid, "version": version, "commitment": _hex(digest), "salt": _hex(salt), "record": content}
+            {
+                "record_id": rid,
+                "version": version,
+                "commitment": _hex(digest),
+                "salt": _hex(salt),
+                "record": content,
+                "valid_from": chain_valid_from(start),
+                "valid_until": chain_valid_until(record.valid_until),
+            }
         )
         return _hex(digest)
 

@@ -61,6 +61,8 @@ def _validity(o: OutboxOp) -> tuple[int, int]:
     """validFrom and validUntil of the entry version ``o`` writes: from that version's record,
     since the record's row already holds those of a later version when one was stored before
     this operation was sent."""
+    if o.valid_from is not None and o.valid_until is not None:
+        return o.valid_from, o.valid_until
     if o.content is None:
         return o.record.chain_valid_from, o.record.chain_valid_until
     doc = orjson.loads(o.content)

@@ -273,7 +273,15 @@ class Syncer:
         for version, c in sorted(chain.contents.items()):
             if version > (old.version if old else 0) and "commitment" in c:
                 changes.new_versions.append(
-                    {"record_id": rid, "version": version, "commitment": c["commitment"], "salt": None, "record": None}
+                    {
+                        "record_id": rid,
+                        "version": version,
+                        "commitment": c["commitment"],
+                        "salt": None,
+                        "record": None,
+                        "valid_from": c.get("validFrom"),
+                        "valid_until": c.get("validUntil"),
+                    }
                 )
         if not chain.shared:
             if old is not None and is_shared(old.kind, old.status):

@@ -62,6 +62,10 @@ versions = Table(
     Column("commitment", String(66), nullable=False),
     Column("salt", String(34)),  # None once a synced copy stops being shared
     Column("record", Text),  # canonical JSON; None once a synced copy stops being shared
+    # the version's own validFrom/evaluatedAt and validUntil as written on the ledger (the
+    # record's row holds the latest version's); None in rows older than migration 0002
+    Column("valid_from", BigInteger),
+    Column("valid_until", BigInteger),
 )
 
 outbox = Table(

@@ -58,6 +58,8 @@ class StoredVersion:
     commitment: str
     salt: str | None
     record: str | None  # canonical JSON
+    valid_from: int | None = None  # the version's ledger validity (None: not recorded)
+    valid_until: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ class OutboxOp:
     target_status: int | None
     commitment: str
     content: str | None = None
+    valid_from: int | None = None  # of the version this operation writes
+    valid_until: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,14 +346,27 @@ class Store:
         def q(conn: Connection) -> list[OutboxOp]:
             o, r, v = schema.outbox, schema.records, schema.versions
             rows = conn.execute(
-                select(o.c.id, o.c.op, o.c.version, o.c.target_status, v.c.commitment, v.c.record, r)
+                select(
+                    o.c.id,
+                    o.c.op,
+                    o.c.version,
+                    o.c.target_status,
+                    v.c.commitment,
+                    v.c.record,
+                    v.c.valid_from,
+                    v.c.valid_until,
+                    r,
+                )
                 .join(r, r.c.record_id == o.c.record_id)
                 .join(v, and_(v.c.record_id == o.c.record_id, v.c.version == o.c.version))
                 .where(o.c.state == "pending")
                 .order_by(o.c.id)
                 .limit(limit)
             ).all()
-            return [OutboxOp(row[0], row[1], StoredRecord(*row[6:]), row[2], row[3], row[4], row[5]) for row in rows]
+            return [
+                OutboxOp(row[0], row[1], StoredRecord(*row[8:]), row[2], row[3], row[4], row[5], row[6], row[7])
+                for row in rows
+            ]
 
         return self._run("read the outbox", q)
 
