@@ -8,6 +8,7 @@ record on the ledger exactly once."""
 from __future__ import annotations
 
 import collections
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from yrdx.context import DataDir, init_development
 pytestmark = [pytest.mark.faults, pytest.mark.ledger, pytest.mark.slow]
 
 PROVINCE = Province.ZJ
-ENTRIES = 6_000  # two ingest chunks
+ENTRIES = 11_000  # chunks of 5,000: the lock comes while the second is planned
 WAIT = 180.0
 
 
@@ -79,37 +80,45 @@ def _the_error(stderr: str) -> str:
 
 
 class Lock:
-    """Another connection holding the store's tables exclusively until released."""
+    """Another connection that watches the store and, once ``ready``, holds its tables
+    exclusively until released (one connection throughout: the moment is not missed)."""
 
     def __init__(self, store: Store) -> None:
-        self._engine = create_engine(store.engine.url) if store.engine.dialect.name == "postgresql" else None
-        self._store = store
+        self._pg = store.engine.dialect.name == "postgresql"
+        self._engine = create_engine(store.engine.url) if self._pg else None
         self._conn: Connection | None = None
-        self._sqlite: object = None
-
-    def take(self) -> None:
+        self._sqlite: sqlite3.Connection | None = None
         if self._engine is not None:
             self._conn = self._engine.connect()
+        else:
+            path = make_url(str(store.engine.url)).database
+            self._sqlite = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+
+    def records(self) -> int:
+        if self._conn is not None:
+            count = int(self._conn.execute(text("SELECT count(*) FROM records")).scalar_one())
+            self._conn.rollback()
+            return count
+        assert self._sqlite is not None
+        return int(self._sqlite.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def take(self) -> None:
+        if self._conn is not None:
             self._conn.execute(text("LOCK TABLE records, versions, outbox, batches IN ACCESS EXCLUSIVE MODE"))
         else:
-            import sqlite3
-
-            path = make_url(str(self._store.engine.url)).database
-            conn = sqlite3.connect(str(path), timeout=60, isolation_level=None)
-            conn.execute("BEGIN EXCLUSIVE")
-            self._sqlite = conn
+            assert self._sqlite is not None
+            self._sqlite.execute("BEGIN EXCLUSIVE")
 
     def release(self) -> None:
         if self._conn is not None:
             self._conn.rollback()
             self._conn.close()
-            self._conn = None
         if self._engine is not None:
             self._engine.dispose()
         if self._sqlite is not None:
-            self._sqlite.rollback()  # type: ignore[attr-defined]
-            self._sqlite.close()  # type: ignore[attr-defined]
-            self._sqlite = None
+            if self._sqlite.in_transaction:
+                self._sqlite.rollback()
+            self._sqlite.close()
 
 
 def test_a_store_locked_mid_ingest_stops_it_cleanly_and_a_rerun_completes_once(
@@ -124,10 +133,10 @@ def test_a_store_locked_mid_ingest_stops_it_cleanly_and_a_rerun_completes_once(
         process = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.monotonic() + WAIT
-        while _records(store) == 0:  # the first chunk is written: lock the store under the ingest
+        while lock.records() == 0:  # the first chunk is written: lock the store under the ingest
             assert process.poll() is None, stderr.read_text()
             assert time.monotonic() < deadline, "the ingest wrote nothing"
-            time.sleep(0.02)
+            time.sleep(0.005)
         lock.take()
         code = process.wait(timeout=WAIT)
     finally:
