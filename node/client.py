@@ -48,6 +48,10 @@ _TRANSIENT = (
 )
 
 
+# Jitter draws from its own generator: the module-level one belongs to whoever embeds the client.
+_JITTER = random.Random()  # noqa: S311 - jitter, not a secret
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter for an unreachable endpoint."""
@@ -58,7 +62,7 @@ class RetryPolicy:
 
     def delays(self) -> list[float]:
         return [
-            random.uniform(0, min(self.max_delay, self.initial_delay * 2**i))  # noqa: S311 - jitter
+            _JITTER.uniform(0, min(self.max_delay, self.initial_delay * 2**i))
             for i in range(self.attempts - 1)
         ]
 

@@ -90,7 +90,7 @@ def test_resumed_replay_ends_with_the_full_replay_digest(dev_exchange: DevExchan
     full = full_replay(dev_exchange)
     checkpoint = tmp_path / "replay.json"
     e = engine(dev_exchange, page_blocks=5)
-    middle = full.state.block // 2
+    middle = (dev_exchange.deployment.deploy_block + full.state.block) // 2  # the anvil is shared: deployed late
     first = e.run(e.start(checkpoint), to_block=middle)
     first.save(checkpoint)
     assert first.state.block == middle and first.events < full.events
@@ -118,9 +118,10 @@ def test_cli_resume_reports_the_full_digest(dev_exchange: DevExchange, tmp_path:
 
 def test_a_replay_never_skips_blocks(dev_exchange: DevExchange, tmp_path: Path) -> None:
     e = engine(dev_exchange)
+    later = dev_exchange.deployment.deploy_block + 3
     with pytest.raises(ReplayCheckpointInvalid, match="skipping blocks"):
-        e.run(e.start(), from_block=dev_exchange.deployment.deploy_block + 3)
-    result = CliRunner().invoke(app, [*audit_args(dev_exchange, stores=False), "--from-block", "10"])
+        e.run(e.start(), from_block=later)
+    result = CliRunner().invoke(app, [*audit_args(dev_exchange, stores=False), "--from-block", str(later)])
     assert result.exit_code == 2
     assert "skipping blocks" in result.output
 
