@@ -61,10 +61,7 @@ class RetryPolicy:
     max_delay: float = 5.0
 
     def delays(self) -> list[float]:
-        return [
-            _JITTER.uniform(0, min(self.max_delay, self.initial_delay * 2**i))
-            for i in range(self.attempts - 1)
-        ]
+        return [_JITTER.uniform(0, min(self.max_delay, self.initial_delay * 2**i)) for i in range(self.attempts - 1)]
 
 
 @dataclass(frozen=True)
