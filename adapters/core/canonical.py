@@ -172,3 +172,11 @@ def chain_valid_from(day: dt.date) -> int:
 def chain_valid_until(last_day: dt.date | None) -> int:
     """``validUntil``: 00:00 China time after the last valid day; 0 for no end date."""
     return 0 if last_day is None else chain_day_start(last_day) + _DAY_S
+
+
+def last_valid_day(valid_until: int) -> dt.date | None:
+    """The last valid day that ``validUntil`` stands for (``chain_valid_until`` inverted);
+    None for no end date."""
+    if not valid_until:
+        return None
+    return dt.date.fromordinal((valid_until + _CHINA_OFFSET_S) // _DAY_S + _EPOCH_ORDINAL - 1)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from adapters.core.canonical import last_valid_day
 from gateway.client import GatewayClient, check_consistency, check_inclusion
 from gateway.credentials import ClientCredentials
 from gateway.errors import GatewayError, PeerUnavailable, RemoteError
@@ -126,7 +127,7 @@ def verify(
         )
         typer.echo(
             f"  ledger: version {answer['ledger_version']}, status {answer['status']}, "
-            f"valid until {answer['valid_until'] or 'open'} (index at block {answer['as_of_block']})"
+            f"valid {_validity(answer['valid_until'])} (index at block {answer['as_of_block']})"
         )
         for reason in answer["reasons"]:
             typer.echo(f"  - {reason}")
@@ -311,3 +312,8 @@ def proof_consistency(
         f"verified locally (RFC 9162 2.1.4.2): the tree of {answer['first']} events is a prefix of the tree "
         f"of {answer['second']}; sizes checked against anchored checkpoints: {answer['anchored'] or 'none'}"
     )
+
+
+def _validity(valid_until: int | None) -> str:
+    last = last_valid_day(valid_until or 0)
+    return "with no end date" if last is None else f"through {last.isoformat()} (validUntil {valid_until})"

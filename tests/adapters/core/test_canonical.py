@@ -25,6 +25,7 @@ from adapters.core.canonical import (
     chain_valid_until,
     commitment,
     entry_id,
+    last_valid_day,
     local_id_bytes32,
     record_id,
 )
@@ -163,3 +164,9 @@ def test_chain_times_are_china_midnights() -> None:
     assert chain_valid_from(day) == int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
     assert chain_valid_until(day) == chain_valid_from(day) + 86400
     assert chain_valid_until(None) == 0
+
+
+@given(st.dates(min_value=dt.date(1970, 1, 2), max_value=dt.date(2200, 12, 31)))
+def test_last_valid_day_inverts_valid_until(day: dt.date) -> None:
+    assert last_valid_day(chain_valid_until(day)) == day
+    assert last_valid_day(0) is None
