@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
 from adapters.core.errors import DialectError, RecordInvalid
+from adapters.core.grades import SCHEMES
 from adapters.core.model import (
     CHINA_TZ,
     EvaluationResult,
@@ -335,6 +338,68 @@ def lookup(table: Mapping[Any, Any], what: str) -> tuple[Decoder, Encoder]:
             raise ValueError(f"unknown {what}; expected one of {choices}") from None
 
     return decode, reverse.__getitem__
+
+
+class DayText:
+    """Calendar days written as text: ``pattern`` matches year, month and day groups, ``shape``
+    names the form in error messages, ``out`` formats (year, month, day), and the texts in
+    ``open_end`` stand for no date (an open end of validity)."""
+
+    def __init__(self, pattern: str, shape: str, out: str, *, open_end: tuple[str, ...] = ("",)) -> None:
+        self._pattern = re.compile(pattern)
+        self._expected = f"expected {shape}"
+        self._out = out
+        self._open_end = open_end
+        self._parse = functools.lru_cache(maxsize=8192)(self._parse_text)  # exports repeat their dates
+
+    def _parse_text(self, value: str) -> dt.date:
+        match = self._pattern.fullmatch(value)
+        if match is None:
+            raise ValueError(self._expected)
+        return date_of_day(int(match[1]), int(match[2]), int(match[3]))
+
+    def decode(self, value: Any) -> dt.date:
+        if not isinstance(value, str):
+            raise ValueError(self._expected)
+        return self._parse(value)
+
+    def decode_open(self, value: Any) -> dt.date | None:
+        return None if value in self._open_end else self.decode(value)
+
+    def encode(self, value: dt.date | None) -> str:
+        return self._open_end[0] if value is None else self._out.format(value.year, value.month, value.day)
+
+
+class TimeText:
+    """China-time moments written as text: ``pattern`` matches year, month, day, hour, minute
+    and second groups, ``shape`` names the form in error messages, ``out`` is its strftime."""
+
+    def __init__(self, pattern: str, shape: str, out: str) -> None:
+        self._pattern = re.compile(pattern)
+        self._expected = f"expected {shape}"
+        self._out = out
+
+    def decode(self, value: Any) -> dt.datetime:
+        match = self._pattern.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(self._expected)
+        y, mo, d, h, mi, s = (int(g) for g in match.groups())
+        return china_datetime(y, mo, d, h, mi, s)
+
+    def encode(self, value: dt.datetime) -> str:
+        return to_china(value).strftime(self._out)
+
+
+def province_code_text(value: Province) -> str:
+    """A province as its code in text ("33")."""
+    return str(value.code)
+
+
+def scheme_text(value: Any) -> int:
+    """An evaluation scheme id written as decimal text."""
+    if not isinstance(value, str) or not value.isdecimal() or int(value) not in SCHEMES:
+        raise ValueError("unknown scheme")
+    return int(value)
 
 
 def date_of_day(year: int, month: int, day: int) -> dt.date:

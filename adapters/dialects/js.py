@@ -29,33 +29,27 @@ Evaluation results
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import functools
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from adapters.core.errors import DialectError, RecordInvalid
-from adapters.core.grades import SCHEMES
 from adapters.core.model import DOMAIN_NAMES_ZH, EntryStatus, ListType, SubjectKind
 from adapters.core.provinces import Province
 from adapters.dialects.base import (
     Column,
+    DayText,
     Dialect,
     ExportKind,
     RowCodec,
-    china_datetime,
-    date_of_day,
+    TimeText,
     lookup,
+    province_code_text,
+    scheme_text,
     text,
-    to_china,
 )
 
 ENCODING = "gb18030"
-_DATE = re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})")
-_DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
-_OPEN_END = ("", "长期")
 
 LIST_TYPES = {"红名单": ListType.RED, "黑名单": ListType.BLACK}
 DOMAINS = {zh: d for d, zh in DOMAIN_NAMES_ZH.items()}
@@ -77,50 +71,10 @@ STATUSES = {
 }
 EVALUATION_STATUSES = {"有效": False, "已撤销": True}
 PROVINCES = {str(p.code): p for p in Province}
-
-
-@functools.lru_cache(maxsize=8192)
-def _parse_date(value: str) -> dt.date:
-    match = _DATE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError("expected YYYY/MM/DD")
-    return date_of_day(int(match[1]), int(match[2]), int(match[3]))
-
-
-def _date(value: Any) -> dt.date:
-    if not isinstance(value, str):
-        raise ValueError("expected YYYY/MM/DD")
-    return _parse_date(value)
-
-
-def _optional_date(value: Any) -> dt.date | None:
-    return None if value in _OPEN_END else _date(value)
-
-
-def _date_out(value: dt.date | None) -> str:
-    return "" if value is None else f"{value.year:04d}/{value.month:02d}/{value.day:02d}"
-
-
-def _datetime(value: Any) -> dt.datetime:
-    match = _DATETIME.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError("expected YYYY-MM-DD HH:MM:SS")
-    y, mo, d, h, mi, s = (int(g) for g in match.groups())
-    return china_datetime(y, mo, d, h, mi, s)
-
-
-def _datetime_out(value: dt.datetime) -> str:
-    return to_china(value).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _scheme(value: Any) -> int:
-    if not isinstance(value, str) or not value.isdecimal() or int(value) not in SCHEMES:
-        raise ValueError("unknown scheme")
-    return int(value)
-
-
-def _province_out(value: Province) -> str:
-    return str(value.code)
+DAYS = DayText(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})", "YYYY/MM/DD", "{0:04d}/{1:02d}/{2:02d}", open_end=("", "长期"))
+TIMES = TimeText(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})", "YYYY-MM-DD HH:MM:SS", "%Y-%m-%d %H:%M:%S"
+)
 
 
 ENTRY_COLUMNS = [
@@ -134,12 +88,12 @@ ENTRY_COLUMNS = [
     Column("legal_basis", "认定依据", text, str),
     Column("authority_name", "认定部门", text, str),
     Column("authority_uscc", "认定部门统一社会信用代码", text, str),
-    Column("decided_on", "认定日期", _date, _date_out),
-    Column("valid_from", "有效期起", _date, _date_out),
-    Column("valid_until", "有效期止", _optional_date, _date_out),
+    Column("decided_on", "认定日期", DAYS.decode, DAYS.encode),
+    Column("valid_from", "有效期起", DAYS.decode, DAYS.encode),
+    Column("valid_until", "有效期止", DAYS.decode_open, DAYS.encode),
     Column("status", "状态", *lookup(STATUSES, "status")),
-    Column("updated_at", "更新时间", _datetime, _datetime_out),
-    Column("province", "省份代码", lookup(PROVINCES, "province code")[0], _province_out, optional=True),
+    Column("updated_at", "更新时间", TIMES.decode, TIMES.encode),
+    Column("province", "省份代码", lookup(PROVINCES, "province code")[0], province_code_text, optional=True),
 ]
 
 EVALUATION_COLUMNS = [
@@ -148,13 +102,13 @@ EVALUATION_COLUMNS = [
     Column("subject_kind", "主体类型", *lookup(SUBJECT_TYPES, "subject type")),
     Column("subject_name", "主体名称", text, str),
     Column("subject_id", "统一社会信用代码或身份证号", text, str),
-    Column("scheme_id", "评价方案编号", _scheme, str),
+    Column("scheme_id", "评价方案编号", scheme_text, str),
     Column("grade", "信用等级", text, str),
-    Column("evaluated_on", "评价日期", _date, _date_out),
-    Column("valid_until", "有效期止", _optional_date, _date_out),
+    Column("evaluated_on", "评价日期", DAYS.decode, DAYS.encode),
+    Column("valid_until", "有效期止", DAYS.decode_open, DAYS.encode),
     Column("revoked", "状态", *lookup(EVALUATION_STATUSES, "status")),
-    Column("updated_at", "更新时间", _datetime, _datetime_out),
-    Column("province", "省份代码", lookup(PROVINCES, "province code")[0], _province_out, optional=True),
+    Column("updated_at", "更新时间", TIMES.decode, TIMES.encode),
+    Column("province", "省份代码", lookup(PROVINCES, "province code")[0], province_code_text, optional=True),
 ]
 
 

@@ -31,8 +31,6 @@ Evaluation results: root ``<pjsj>`` (评价数据), records ``<jg>`` (结果)
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
@@ -40,26 +38,24 @@ from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 from adapters.core.errors import DialectError, RecordInvalid
-from adapters.core.grades import SCHEMES
 from adapters.core.model import Domain, EntryStatus, ListType, SubjectKind
 from adapters.core.provinces import Province
 from adapters.dialects.base import (
     Column,
+    DayText,
     Dialect,
     ExportKind,
     RowCodec,
-    china_datetime,
-    date_of_day,
+    TimeText,
     lookup,
+    province_code_text,
+    scheme_text,
     text,
-    to_china,
 )
 
 CHUNK = 64 * 1024
 _SPECIAL = re.compile(r"[&<>]")
 ROOTS: dict[ExportKind, tuple[str, str]] = {"entries": ("mdsj", "jl"), "evaluations": ("pjsj", "jg")}
-_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
-_DATETIME = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})")
 
 LIST_TYPES = {"1": ListType.RED, "2": ListType.BLACK}
 DOMAINS = {f"{d.value:02d}": d for d in Domain}
@@ -81,53 +77,11 @@ STATUSES = {
 }
 EVALUATION_STATUSES = {"10": False, "60": True}
 PROVINCES = {str(p.code): p for p in Province}
+DAYS = DayText(r"([0-9]{4})([0-9]{2})([0-9]{2})", "YYYYMMDD", "{0:04d}{1:02d}{2:02d}")
+TIMES = TimeText(r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})", "YYYYMMDDHHMMSS", "%Y%m%d%H%M%S")
 
 
-@functools.lru_cache(maxsize=8192)
-def _parse_date(value: str) -> dt.date:
-    match = _DATE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError("expected YYYYMMDD")
-    return date_of_day(int(match[1]), int(match[2]), int(match[3]))
-
-
-def _date(value: Any) -> dt.date:
-    if not isinstance(value, str):
-        raise ValueError("expected YYYYMMDD")
-    return _parse_date(value)
-
-
-def _optional_date(value: Any) -> dt.date | None:
-    return None if value == "" else _date(value)
-
-
-def _date_out(value: dt.date | None) -> str:
-    return "" if value is None else f"{value.year:04d}{value.month:02d}{value.day:02d}"
-
-
-def _datetime(value: Any) -> dt.datetime:
-    match = _DATETIME.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError("expected YYYYMMDDHHMMSS")
-    y, mo, d, h, mi, s = (int(g) for g in match.groups())
-    return china_datetime(y, mo, d, h, mi, s)
-
-
-def _datetime_out(value: dt.datetime) -> str:
-    return to_china(value).strftime("%Y%m%d%H%M%S")
-
-
-def _scheme(value: Any) -> int:
-    if not isinstance(value, str) or not value.isdecimal() or int(value) not in SCHEMES:
-        raise ValueError("unknown scheme")
-    return int(value)
-
-
-def _province_out(value: Province) -> str:
-    return str(value.code)
-
-
-_PROVINCE = Column("province", "sfdm", lookup(PROVINCES, "province code")[0], _province_out, optional=True)
+_PROVINCE = Column("province", "sfdm", lookup(PROVINCES, "province code")[0], province_code_text, optional=True)
 
 ENTRY_COLUMNS = [
     Column("local_id", "mdbh", text, str),
@@ -140,11 +94,11 @@ ENTRY_COLUMNS = [
     Column("legal_basis", "rdyj", text, str),
     Column("authority_name", "rdbm", text, str),
     Column("authority_uscc", "rdbmdm", text, str),
-    Column("decided_on", "rdrq", _date, _date_out),
-    Column("valid_from", "yxqq", _date, _date_out),
-    Column("valid_until", "yxqz", _optional_date, _date_out),
+    Column("decided_on", "rdrq", DAYS.decode, DAYS.encode),
+    Column("valid_from", "yxqq", DAYS.decode, DAYS.encode),
+    Column("valid_until", "yxqz", DAYS.decode_open, DAYS.encode),
     Column("status", "zt", *lookup(STATUSES, "status")),
-    Column("updated_at", "gxsj", _datetime, _datetime_out),
+    Column("updated_at", "gxsj", TIMES.decode, TIMES.encode),
     _PROVINCE,
 ]
 
@@ -154,12 +108,12 @@ EVALUATION_COLUMNS = [
     Column("subject_kind", "ztlx", *lookup(SUBJECT_TYPES, "subject type")),
     Column("subject_name", "ztmc", text, str),
     Column("subject_id", "zjhm", text, str),
-    Column("scheme_id", "pjfa", _scheme, str),
+    Column("scheme_id", "pjfa", scheme_text, str),
     Column("grade", "xydj", text, str),
-    Column("evaluated_on", "pjrq", _date, _date_out),
-    Column("valid_until", "yxqz", _optional_date, _date_out),
+    Column("evaluated_on", "pjrq", DAYS.decode, DAYS.encode),
+    Column("valid_until", "yxqz", DAYS.decode_open, DAYS.encode),
     Column("revoked", "zt", *lookup(EVALUATION_STATUSES, "status")),
-    Column("updated_at", "gxsj", _datetime, _datetime_out),
+    Column("updated_at", "gxsj", TIMES.decode, TIMES.encode),
     _PROVINCE,
 ]
 
