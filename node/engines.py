@@ -7,6 +7,7 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -62,7 +63,11 @@ def wait_for_rpc(url: str, *, timeout: float = 30.0, process: subprocess.Popen[b
 
 
 class Anvil:
-    """An anvil node on 127.0.0.1, stopped on exit. Accounts come from the standard test mnemonic."""
+    """An anvil node on 127.0.0.1, stopped on exit. Accounts come from the standard test mnemonic.
+
+    anvil persists old states under ``~/.foundry/anvil/tmp`` and leaves them there when it
+    stops; each node here gets a cache directory of its own instead, removed when it stops.
+    """
 
     def __init__(
         self,
@@ -87,11 +92,18 @@ class Anvil:
             self._args += ["--block-time", str(block_time)]
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
+        self._cache: Path | None = None
 
     def start(self) -> str:
+        self._cache = Path(tempfile.mkdtemp(prefix="yrdx-anvil-"))
+        args = [*self._args, "--cache-path", str(self._cache)]
         out = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(self._args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # noqa: S603
-        wait_for_rpc(self.url, process=self._process)
+        self._process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # noqa: S603
+        try:
+            wait_for_rpc(self.url, process=self._process)
+        except BaseException:
+            self.stop()
+            raise
         return self.url
 
     def stop(self) -> None:
@@ -103,6 +115,9 @@ class Anvil:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._cache is not None:
+            shutil.rmtree(self._cache, ignore_errors=True)
+            self._cache = None
 
     def __enter__(self) -> Anvil:
         self.start()

@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from node.dev_accounts import dev_accounts  # noqa: E402
-from node.engines import free_port  # noqa: E402
+from node.engines import Anvil  # noqa: E402
 
 CHAIN_ID = 1337
 MAX_FEE = 100 * 10**9
@@ -205,25 +205,8 @@ class Node:
 
 @contextmanager
 def anvil() -> Iterator[str]:
-    binary = REPO / "node_modules" / ".bin" / "anvil"
-    port = free_port()
-    command = [str(binary), "--port", str(port), "--silent", "--chain-id", str(CHAIN_ID), "--gas-limit", "60000000"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                Rpc(url).call("eth_chainId")
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with Anvil(chain_id=CHAIN_ID) as node:
+        yield node.url
 
 
 def timed(driver: Driver, raws: Iterable[str], senders: list[Sender]) -> dict[str, float]:
