@@ -23,6 +23,15 @@ from gateway.settings import GatewaySettings
 
 API_VERSION = "1.0.0"
 
+APP_OPTIONS: dict[str, Any] = {
+    "docs_url": None,
+    "redoc_url": None,
+    # no OpenTelemetry: a gateway reports through /metrics and its audit trail, and FastAPI
+    # would look for configured providers on every request
+    "telemetry": {"tracing": False, "metrics": False, "logs": False},
+}
+"""The FastAPI settings of every gateway (and of the benchmark's baseline endpoint)."""
+
 
 def create_app(settings: GatewaySettings, *, deps: GatewayDeps) -> FastAPI:
     """The gateway of ``settings.province`` over ``deps``."""
@@ -34,9 +43,8 @@ def create_app(settings: GatewaySettings, *, deps: GatewayDeps) -> FastAPI:
             "token issuance, verification of record packages, subject queries, record packages for peers, "
             "ledger history and the tamper-evident audit trail. Every request is audited."
         ),
-        docs_url=None,
-        redoc_url=None,
         openapi_url="/openapi.json",
+        **APP_OPTIONS,
     )
     app.state.deps = deps
     routers = [m.router for m in (oauth, verify, subjects, packages, entries, audit, health)] + [console_router]
@@ -51,6 +59,8 @@ def create_app(settings: GatewaySettings, *, deps: GatewayDeps) -> FastAPI:
         routes=[route for router in routers for route in router.routes],
         max_body=settings.limits.max_body_bytes,
         clock=deps.clock,
+        direct=verify.DIRECT,
+        handlers=app.exception_handlers,
     )
     return app
 

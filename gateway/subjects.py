@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from adapters.chain.verify import RESULT_STATUS, member_label
+from adapters.chain.verify import RESULT_STATUS, iso_seconds, member_label
 from adapters.core.errors import RecordInvalid
 from adapters.core.grades import YRD_SCALE
 from adapters.core.identifiers import validate_ric, validate_uscc
@@ -46,7 +46,7 @@ from adapters.store.store import Store
 from gateway.errors import Unprocessable
 from gateway.index.store import IndexedRecord, IndexView, LedgerIndex
 from gateway.pki import Role
-from gateway.verify import as_of, iso_seconds
+from gateway.verify import as_of
 from node.events import LedgerEvent
 
 AGENCY_ENTRY_FIELDS = (

@@ -9,11 +9,10 @@ publication (block, time, transaction) and how far the index has read (``as_of_b
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from typing import Any
 
-from adapters.chain.verify import verify_package
+from adapters.chain.verify import iso_seconds, verify_package
 from adapters.core.package import RecordPackage
 from adapters.core.tags import TagKeyring
 from gateway.errors import ServiceUnavailable
@@ -61,12 +60,6 @@ def _as_of(cursor: IndexCursor, head: int | None) -> dict[str, Any]:
         "as_of_time": iso_seconds(cursor.time),
         "blocks_behind": max(0, (head or cursor.block) - cursor.block),
     }
-
-
-@functools.lru_cache(maxsize=64)
-def iso_seconds(ts: int) -> str:
-    """A chain time (Unix seconds) as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def as_of(index: LedgerIndex) -> dict[str, Any]:

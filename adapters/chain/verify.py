@@ -10,6 +10,7 @@ and its validity has not ended. Every reason for a "no" is spelled out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,8 +94,10 @@ def member_label(code: int) -> str:
         return str(code)
 
 
-def _iso(ts: int) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat().replace("+00:00", "Z")
+@functools.lru_cache(maxsize=4096)
+def iso_seconds(ts: int) -> str:
+    """A chain time (Unix seconds) as ``YYYY-MM-DDTHH:MM:SSZ`` (block times repeat: cached)."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _b(v: str) -> bytes:
@@ -144,7 +147,9 @@ def _verify_entry(
         elif e.name == "EntryStatusChanged":
             status = EntryStatus(a["status"])
         verdict.history.append(
-            HistoryItem(e.name, e.block_number, _iso(view.block_time(e.block_number)), e.tx_hash, version, status.name)
+            HistoryItem(
+                e.name, e.block_number, iso_seconds(view.block_time(e.block_number)), e.tx_hash, version, status.name
+            )
         )
     verdict.owner = member_label(state.province)
     verdict.ledger_version = state.version
@@ -210,7 +215,9 @@ def _verify_result(
                 "agreement_version": e.args["agreementVersion"],
             }
         verdict.history.append(
-            HistoryItem(e.name, e.block_number, _iso(view.block_time(e.block_number)), e.tx_hash, 1, status, detail)
+            HistoryItem(
+                e.name, e.block_number, iso_seconds(view.block_time(e.block_number)), e.tx_hash, 1, status, detail
+            )
         )
     problems = []
     if published is None:

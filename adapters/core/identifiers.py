@@ -12,6 +12,7 @@ times pays for each distinct code once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from stdnum import numdb
@@ -112,12 +113,12 @@ class IdentifierChecker:
 
     One checker serves one stream; the memo holds at most 50,000 codes (a few MB) and is
     cleared when full. Only successes are remembered, so every bad code is re-examined and
-    reported with its own reason. The address-code table is consulted once per address code.
+    reported with its own reason. The address-code table is consulted once per address code
+    and process (``_region_years``), whichever checker asks.
     """
 
     def __init__(self) -> None:
         self._uscc: set[str] = set()
-        self._years: dict[str, tuple[tuple[int, int], ...]] = {}
 
     def uscc(self, code: str, field: str) -> str:
         if code in self._uscc:
@@ -132,12 +133,8 @@ class IdentifierChecker:
         normalised = number.strip().upper()
         _check_ric_shape(normalised, field, number)
         _check_ric_birth_date(normalised, field, number)
-        region = normalised[:6]
-        years = self._years.get(region)
-        if years is None:
-            years = self._years[region] = _region_years(region)
         year = int(normalised[6:10])
-        for start, end in years:
+        for start, end in _region_years(normalised[:6]):
             if start <= year <= end:
                 return normalised
         # not found: let stdnum decide and word the refusal
@@ -145,9 +142,11 @@ class IdentifierChecker:
         return normalised
 
 
+@functools.lru_cache(maxsize=8192)
 def _region_years(region: str) -> tuple[tuple[int, int], ...]:
     """Years in which GB/T 2260 address code ``region`` existed, from stdnum's table (the
-    rule of ``stdnum.cn.ric.get_birth_place``)."""
+    rule of ``stdnum.cn.ric.get_birth_place``). The table has a few thousand codes: all fit
+    the cache."""
     results = numdb.get("cn/loc").info(region)
     info = {k: v for _, props in results for k, v in props.items()}
     ranges: list[tuple[int, int]] = []

@@ -134,6 +134,11 @@ class RecordPackage:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise PackageInvalid(f"not JSON: {exc}") from None
+        return cls.from_doc(doc)
+
+    @classmethod
+    def from_doc(cls, doc: object) -> RecordPackage:
+        """``from_json`` for a document already parsed from JSON."""
         obj = _object(doc, _FIELDS, "package")
         kind = obj["kind"]
         if kind not in KINDS:
@@ -206,6 +211,9 @@ def make_package(
     )
 
 
+_VALIDATOR = RecordValidator()  # one for every package checked: its identifier memo is shared
+
+
 def check_package(pkg: RecordPackage, *, keyring: TagKeyring | None = None) -> ExpectedOnChain:
     """Recompute the entry id and commitment of ``pkg``; with a keyring, its subject tag too.
 
@@ -221,9 +229,9 @@ def check_package(pkg: RecordPackage, *, keyring: TagKeyring | None = None) -> E
         raise PackageInvalid(f"package of {pkg.province.value} holds a record of {record.province.value}")
     try:
         if isinstance(record, ListEntry):
-            normalised: ListEntry | EvaluationResult = RecordValidator().entry(record)
+            normalised: ListEntry | EvaluationResult = _VALIDATOR.entry(record)
         else:
-            normalised = RecordValidator().evaluation(record)
+            normalised = _VALIDATOR.evaluation(record)
     except RecordInvalid as exc:
         raise PackageInvalid(f"record: {exc}") from None
     if normalised != record:

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from adapters.chain.verify import member_label
+from adapters.chain.verify import iso_seconds, member_label
 from gateway.api.deps import Deps, ReadingHistory
 from gateway.api.responses import AUTHENTICATED, problems
 from gateway.api.schemas import HistoryAnswer
 from gateway.errors import NotFound
-from gateway.verify import as_of, iso_seconds
+from gateway.verify import as_of
 
 router = APIRouter(tags=["history"])
 

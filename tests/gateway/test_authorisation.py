@@ -176,9 +176,14 @@ def test_unknown_fields_and_oversized_bodies_are_refused(
     assert extra.status_code == 422 and extra.json()["reason"] == "request_invalid"
     nested = dict(package, record={**package["record"], "note": "x"})
     assert httpx.post(zj.url + "/v1/verify", content=orjson.dumps(nested), headers=headers).status_code == 422
+    garbled = httpx.post(zj.url + "/v1/verify", content=b'{"kind": "list-entry",', headers=headers)
+    assert garbled.status_code == 422 and garbled.json()["reason"] == "request_invalid"
+    assert garbled.json()["errors"] and garbled.headers["content-type"] == "application/problem+json"
     large = httpx.post(zj.url + "/v1/verify", content=b"{" + b" " * (300 * 1024) + b"}", headers=headers)
     assert large.status_code == 413 and large.json()["code"] == "payload_too_large"
     events = _events(clients, _audited(extra))
+    assert events[_audited(garbled)]["outcome"] == "request_invalid"
+    assert events[_audited(garbled)]["endpoint"] == "POST /v1/verify"
     assert events[_audited(large)]["outcome"] == "payload_too_large"
     assert events[_audited(large)]["endpoint"] == "POST /v1/verify"
 

@@ -31,6 +31,7 @@ from adapters.core.provinces import PROVINCES, Province
 from adapters.core.synthetic import generate
 from adapters.dialects import DIALECTS
 from adapters.pipeline.packages import load_packages
+from gateway.app import APP_OPTIONS
 from gateway.client import GatewayClient
 from gateway.server import ThreadedServer
 from node.engines import Anvil, free_port
@@ -68,8 +69,9 @@ class GatewayFigures:
 
 
 def bare_app() -> FastAPI:
-    """The baseline: one FastAPI endpoint that reads the body and answers a constant."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    """The baseline: one FastAPI endpoint that reads the body and answers a constant, on the
+    gateway's FastAPI settings."""
+    app = FastAPI(openapi_url=None, **APP_OPTIONS)
 
     @app.post("/bare")
     async def bare(request: Request) -> Response:
