@@ -30,6 +30,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import BlockIdentifier, TxParams
 
 from node.artifacts import committed
@@ -141,6 +142,13 @@ class LedgerClient:
         self.retry = retry or RetryPolicy()
         self.poll_interval = poll_interval
         self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
+        # A QBFT block's extraData (node.besu) is longer than the 32 bytes web3 formats: it is
+        # read as ``proofOfAuthorityData``. web3's validation middleware would ask the node for
+        # its chain id before every eth_call and eth_estimateGas; transactions are signed here,
+        # with the chain id read once, so it has nothing to add. Nor has ENS: addresses are hex.
+        for name in ("validation", "ens_name_to_address"):
+            self.w3.middleware_onion.remove(name)
+        self.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
         self._chain_id: int | None = None
         self._fees: tuple[float, int, int] | None = None  # (fetched at, max fee, priority fee)
         self._fee_cache_seconds = fee_cache_seconds

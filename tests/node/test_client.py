@@ -164,3 +164,76 @@ def test_wait_honours_the_confirmation_depth(exchange: Exchange) -> None:
     head_when_returned = client.block_number()
     miner.join()
     assert head_when_returned >= receipt.block_number + 2
+
+
+class _QbftNode:
+    """A JSON-RPC endpoint on 127.0.0.1 answering as a Besu QBFT validator would: blocks with
+    QBFT ``extraData`` (far longer than 32 bytes). It counts the methods asked for."""
+
+    def __init__(self, extra_data: str) -> None:
+        import http.server
+        import json
+
+        self.asked: list[str] = []
+        node = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                node.asked.append(request["method"])
+                result = {
+                    "eth_chainId": "0x539",
+                    "eth_estimateGas": "0x5208",
+                    "eth_maxPriorityFeePerGas": "0x0",
+                    "eth_getBlockByNumber": {
+                        "number": "0x10",
+                        "hash": "0x" + "11" * 32,
+                        "parentHash": "0x" + "22" * 32,
+                        "miner": "0x" + "33" * 20,
+                        "extraData": extra_data,
+                        "timestamp": "0x6553f100",
+                        "gasLimit": "0x1c9c380",
+                        "gasUsed": "0x0",
+                        "baseFeePerGas": "0x0",
+                        "transactions": [],
+                    },
+                }[request["method"]]
+                body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _QbftNode:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_the_client_reads_qbft_blocks_and_asks_for_the_chain_id_once() -> None:
+    from node.besu.extra_data import QbftExtraData, decode_extra_data, encode_extra_data
+
+    validators = tuple(dev_account(i).address for i in range(4))
+    sealed = encode_extra_data(QbftExtraData(validators=validators, seals=(b"\x01" * 65,) * 3))
+    assert len(sealed) > 32
+    with _QbftNode("0x" + sealed.hex()) as node:
+        client = LedgerClient(rpc_url=node.url, account=dev_account(1))
+        block = client.block("latest")
+        assert decode_extra_data(bytes(block["proofOfAuthorityData"])).validators == validators
+        for _ in range(3):
+            assert client.estimate_raw(to=dev_account(8).address, data=b"") == 21_000
+        tx = client.sign(to=dev_account(8).address, data=b"", gas=21_000, value=1, nonce=0)
+        assert tx.nonce == 0
+    assert node.asked.count("eth_estimateGas") == 3
+    assert node.asked.count("eth_chainId") == 1  # read once, for signing
