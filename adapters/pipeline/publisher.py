@@ -150,7 +150,9 @@ class Publisher:
         self.batch_size = batch_size
         self.depth = depth
         self.stats = PublishStats()
-        self._inflight: deque[tuple[Batch, SignedTx | None]] = deque()
+        # journaled batches sent and not completed yet: the batch, the transaction as signed
+        # here (None after a restart) and its number of operations (None: read from the store)
+        self._inflight: deque[tuple[Batch, SignedTx | None, int | None]] = deque()
 
     # -- recovery ---------------------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class Publisher:
                     # its nonce went to another transaction: this one can never be mined
                     self.store.fail_batch(batch.id, error=f"replaced: {exc}", failed_ops={})
                     continue
-            self._inflight.append((batch, None))
+            self._inflight.append((batch, None, None))
         self.client.nonces.resync()
         self._complete(until=0)
         return len(batches)
@@ -213,7 +215,7 @@ class Publisher:
         except TransactionFailed as exc:
             self.store.fail_batch(batch_id, error=str(exc), failed_ops={})
             return
-        self._inflight.append((batch, tx))
+        self._inflight.append((batch, tx, len(ops)))
         self._complete(until=self.depth)
 
     @contextlib.contextmanager
@@ -258,19 +260,18 @@ class Publisher:
 
     def _complete(self, *, until: int) -> None:
         while len(self._inflight) > until:
-            batch, tx = self._inflight.popleft()
-            ops = self.store.batch_ops(batch.id)
+            batch, tx, count = self._inflight.popleft()
             try:
                 receipt = self.client.wait(tx or _signed(batch), timeout=600)
             except ContractRevert as exc:
-                self._refused(batch, ops, exc)
+                self._refused(batch, self.store.batch_ops(batch.id), exc)
                 continue
             except TransactionFailed as exc:
                 log.warning("batch %s (%s) failed: %s", batch.id, batch.tx_hash, exc)
                 self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
                 continue
             self.store.complete_batch(batch.id, block_number=receipt.block_number, gas_used=receipt.gas_used)
-            self.stats.add(batch.op, len(ops), receipt.gas_used)
+            self.stats.add(batch.op, len(self.store.batch_ops(batch.id)) if count is None else count, receipt.gas_used)
 
     def _refused(self, batch: Batch, ops: list[tuple[int, str, str, int, int | None]], exc: ContractRevert) -> None:
         culprit = _culprit(ops, exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import pickle
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,28 @@ def test_a_truncated_file_is_a_dialect_error_from_the_child(big_export: Path, tm
             pass
     assert refused.value.source == str(cut)
     assert "truncated" in refused.value.reason or "end" in refused.value.reason
+
+
+@pytest.mark.parametrize("kind", ["entries", "evaluations"])
+@pytest.mark.parametrize("province", list(Province))
+def test_the_wire_form_carries_every_record_unchanged(
+    province: Province, kind: reader.Kind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "export"
+    generate(province, kind, 300, path, seed=8, invalid_share=0.1)
+    monkeypatch.setattr(reader, "IN_PROCESS_BELOW", 1 << 62)
+    items, _ = _flatten(list(reader.read_chunks(province, kind, path, size=100)))
+    assert any(isinstance(i, Parsed) for i in items) and not all(isinstance(i, Parsed) for i in items)
+
+    back = reader._unpack(pickle.loads(pickle.dumps(reader._pack(items))))  # type: ignore[arg-type]
+
+    assert back == items
+    assert [type(i) for i in back] == [type(i) for i in items]
+
+
+def test_a_frame_cut_short_reads_as_the_child_stopping() -> None:
+    whole = io.BytesIO()
+    reader._frame(whole, ("chunk", ([], [])))
+    assert reader._read_frame(io.BytesIO(whole.getvalue())) == ("chunk", ([], []))
+    assert reader._read_frame(io.BytesIO(whole.getvalue()[:-3])) is None
+    assert reader._read_frame(io.BytesIO(whole.getvalue()[:5])) is None
