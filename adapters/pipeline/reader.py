@@ -73,11 +73,11 @@ def _chunks(province: Province, kind: Kind, source: Source, size: int) -> Iterat
 
 _ENTRY_FIELDS = attrgetter(*ListEntry.__slots__)
 _RESULT_FIELDS = attrgetter(*EvaluationResult.__slots__)
-_PROVINCE = Province._value2member_map_
-_LIST_TYPE = ListType._value2member_map_
-_DOMAIN = Domain._value2member_map_
-_KIND = SubjectKind._value2member_map_
-_STATUS = EntryStatus._value2member_map_
+_PROVINCE = {m.value: m for m in Province}
+_LIST_TYPE = {m.value: m for m in ListType}
+_DOMAIN = {m.value: m for m in Domain}
+_KIND = {m.value: m for m in SubjectKind}
+_STATUS = {m.value: m for m in EntryStatus}
 
 
 def _pack(items: list[Parsed[Any] | Refusal]) -> list[tuple[Any, ...] | Refusal]:
