@@ -386,12 +386,9 @@ class Store:
             batch_id = int(inserted[0])
             claimed = 0
             o = schema.outbox
-            pending = o.c.state == "pending"
-            for first, last, chunk in _runs(op_ids):
-                # a batch is usually one run of consecutive outbox ids: claim it by range
-                ids = o.c.id.between(first, last) if chunk is None else o.c.id.in_(chunk)
+            for ids in _id_conditions(o.c.id, op_ids):
                 claimed += conn.execute(
-                    update(o).where(and_(ids, pending)).values(state="batched", batch_id=batch_id)
+                    update(o).where(and_(ids, o.c.state == "pending")).values(state="batched", batch_id=batch_id)
                 ).rowcount
             if claimed != len(op_ids):
                 raise StoreCorrupt(f"{len(op_ids) - claimed} outbox operations were claimed by another publisher")
@@ -550,14 +547,12 @@ def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
-def _runs(ids: Sequence[int]) -> Iterator[tuple[int, int, Sequence[int] | None]]:
-    """``ids`` as (first, last, None) when they are one run of consecutive integers, else as
-    chunks (first, last, chunk) for ``IN`` lists."""
-    if ids and ids[-1] - ids[0] == len(ids) - 1 and all(b - a == 1 for a, b in zip(ids, ids[1:], strict=False)):
-        yield ids[0], ids[-1], None
-        return
-    for chunk in _chunks(ids):
-        yield chunk[0], chunk[-1], chunk
+def _id_conditions(column: ColumnElement[int], ids: Sequence[int]) -> list[ColumnElement[bool]]:
+    """Conditions that together select ``ids``: one range when they are consecutive (a batch
+    usually is one run of outbox ids), else ``IN`` lists of at most ``_IN_CHUNK``."""
+    if ids and all(b - a == 1 for a, b in zip(ids, ids[1:], strict=False)):
+        return [column.between(ids[0], ids[-1])]
+    return [column.in_(chunk) for chunk in _chunks(ids)]
 
 
 def _all(stmt: Any, conn: Connection) -> Sequence[Any]:

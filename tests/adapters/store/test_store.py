@@ -225,6 +225,19 @@ def test_journal_batch_refuses_double_claims(store: Store) -> None:
     assert [o[0] for o in store.batch_ops(first)] == ops[:2]
 
 
+def test_journal_batch_claims_exactly_its_operations_whether_consecutive_or_not(store: Store) -> None:
+    store.write(publish_changes(range(1, 9)))
+    ops = [op.id for op in store.pending_ops(10)]
+    run = store.journal_batch(op="publish", op_ids=ops[1:4], tx=tx(0))  # one run of ids: a range
+    scattered = store.journal_batch(op="publish", op_ids=[ops[0], ops[5], ops[7]], tx=tx(1))
+    assert [o[0] for o in store.batch_ops(run)] == ops[1:4]
+    assert [o[0] for o in store.batch_ops(scattered)] == [ops[0], ops[5], ops[7]]
+    assert [op.id for op in store.pending_ops(10)] == [ops[4], ops[6]]
+    with pytest.raises(StoreCorrupt, match="claimed by another publisher"):
+        store.journal_batch(op="publish", op_ids=ops[3:6], tx=tx(2))  # a range over claimed ones
+    assert [op.id for op in store.pending_ops(10)] == [ops[4], ops[6]]
+
+
 def test_journal_batch_refuses_a_claim_of_finished_operations(store: Store) -> None:
     store.write(publish_changes(range(1, 3)))
     ops = [op.id for op in store.pending_ops(10)]
