@@ -190,18 +190,28 @@ def sync_cmd(
         ),
     ] = None,
     retry_for: RetryOption = None,
+    ask_refused: Annotated[
+        bool,
+        typer.Option(
+            "--ask-refused",
+            help="Forget the packages refused by earlier runs and ask their owners again "
+            "(once an owner has mended its store).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary.")] = False,
 ) -> None:
     """Follow the ledger from the saved cursor; fetch, check and store other provinces' records.
 
     Packages an owner cannot serve now (its gateway away) are counted as waiting and asked for
-    again on the next run.
+    again on the next run. A refused package (it does not match the ledger) is reported once
+    and not asked for again, unless ``--ask-refused`` is given.
     """
     p = _province(province)
     gateways = _gateways(gateway or [])
     dd = DataDir(data_dir)
     try:
         syncer, publisher = _syncer(dd, p, dd.rpc_url(rpc), store_dsn, gateways, retry_policy(retry_for))
+        cleared = syncer.store.clear_refusals() if ask_refused else 0
         publisher.recover()
         stats = syncer.run_once()
         publisher.pump()
@@ -209,7 +219,11 @@ def sync_cmd(
     except (AdapterError, LedgerError, GatewayError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    summary = {**asdict(stats), "recognitions_confirmed": published.ops.get("recognise", 0)}
+    summary = {
+        **asdict(stats),
+        "recognitions_confirmed": published.ops.get("recognise", 0),
+        "refusals_cleared": cleared,
+    }
     if as_json:
         typer.echo(json.dumps(summary))
     else:
@@ -217,6 +231,7 @@ def sync_cmd(
             f"{p.name_en}: read {stats.events} events to block {stats.to_block}; stored {stats.stored}, "
             f"withdrawn {stats.withdrawn}, refused {stats.refused}, waiting {stats.waiting}, "
             f"recognised {summary['recognitions_confirmed']}"
+            + (f"; asked again for {cleared} refused" if ask_refused else "")
         )
     if stats.refused:
         raise typer.Exit(EXIT_QUARANTINED)
