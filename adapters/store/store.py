@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.store import schema
 from adapters.store.db import create_store_engine, migrate
@@ -376,16 +376,38 @@ class Store:
     def journal_batch(self, *, op: str, op_ids: Sequence[int], tx: Mapping[str, Any]) -> int:
         """Record a signed transaction and claim its operations, atomically.
 
-        ``tx`` holds sender, nonce, tx_hash, raw_tx, to_address and gas. Raises
-        ``StoreCorrupt`` if another publisher claimed any of the operations first.
+        ``tx`` holds sender, nonce, tx_hash, raw_tx, to_address and gas. A transaction the
+        journal holds already as a failed batch with no operations left (the same operations
+        signed again with the same nonce and fees after the ledger refused them) is that batch
+        again. Raises ``StoreCorrupt`` if another publisher claimed any of the operations first,
+        or journaled the same transaction.
         """
 
         def t(conn: Connection) -> int:
-            inserted = conn.execute(schema.batches.insert().values(op=op, state="signed", **tx)).inserted_primary_key
-            assert inserted is not None
-            batch_id = int(inserted[0])
+            b, o = schema.batches, schema.outbox
+            earlier = conn.execute(select(b.c.id, b.c.state).where(b.c.tx_hash == tx["tx_hash"])).first()
+            if earlier is None:
+                try:
+                    inserted = conn.execute(b.insert().values(op=op, state="signed", **tx)).inserted_primary_key
+                except IntegrityError as exc:  # journaled by another publisher a moment ago
+                    raise StoreCorrupt(f"transaction {tx['tx_hash']} was journaled by another publisher") from exc
+                assert inserted is not None
+                batch_id = int(inserted[0])
+            elif (
+                earlier.state == "failed"
+                and conn.execute(select(o.c.id).where(o.c.batch_id == earlier.id)).first() is None
+            ):
+                batch_id = int(earlier.id)
+                conn.execute(
+                    update(b)
+                    .where(b.c.id == batch_id)
+                    .values(op=op, state="signed", block_number=None, gas_used=None, error=None, **tx)
+                )
+            else:
+                raise StoreCorrupt(
+                    f"transaction {tx['tx_hash']} is journaled already, as batch {earlier.id} ({earlier.state})"
+                )
             claimed = 0
-            o = schema.outbox
             for ids in _id_conditions(o.c.id, op_ids):
                 claimed += conn.execute(
                     update(o).where(and_(ids, o.c.state == "pending")).values(state="batched", batch_id=batch_id)

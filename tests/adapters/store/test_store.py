@@ -238,6 +238,36 @@ def test_journal_batch_claims_exactly_its_operations_whether_consecutive_or_not(
     assert [op.id for op in store.pending_ops(10)] == [ops[4], ops[6]]
 
 
+def test_the_same_transaction_signed_again_after_its_batch_failed_is_that_batch_again(store: Store) -> None:
+    store.write(publish_changes(range(1, 4)))
+    ops = [op.id for op in store.pending_ops(10)]
+    signed = tx(0)
+    first = store.journal_batch(op="publish", op_ids=ops, tx=signed)
+    store.fail_batch(first, error="replacement transaction underpriced", failed_ops={})
+    # the same operations, nonce and fees sign to the same transaction
+    again = store.journal_batch(op="publish", op_ids=ops, tx=signed)
+    assert again == first
+    assert [(b.id, b.state, b.tx_hash) for b in store.open_batches()] == [(first, "signed", signed["tx_hash"])]
+    assert [o[0] for o in store.batch_ops(first)] == ops
+    assert store.pending_ops(10) == []
+
+
+def test_a_transaction_journaled_already_is_not_journaled_twice(store: Store) -> None:
+    store.write(publish_changes(range(1, 5)))
+    ops = [op.id for op in store.pending_ops(10)]
+    signed = tx(0)
+    first = store.journal_batch(op="publish", op_ids=ops[:2], tx=signed)
+    # another publisher signed the same transaction: refused, its operations left as they were
+    with pytest.raises(StoreCorrupt, match="journaled already"):
+        store.journal_batch(op="publish", op_ids=ops[2:], tx=signed)
+    assert [op.id for op in store.pending_ops(10)] == ops[2:]
+    # a failed batch that still holds an operation failed for good is not taken over either
+    store.fail_batch(first, error="refused", failed_ops={ops[0]: "the ledger refused it"})
+    with pytest.raises(StoreCorrupt, match="journaled already"):
+        store.journal_batch(op="publish", op_ids=[ops[1]], tx=signed)
+    assert [op.id for op in store.pending_ops(10)] == [ops[1], *ops[2:]]
+
+
 def test_journal_batch_refuses_a_claim_of_finished_operations(store: Store) -> None:
     store.write(publish_changes(range(1, 3)))
     ops = [op.id for op in store.pending_ops(10)]
