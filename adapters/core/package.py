@@ -53,6 +53,7 @@ from adapters.core.validate import RecordValidator
 
 Kind = Literal["list-entry", "evaluation"]
 KINDS: dict[str, int] = {"list-entry": LIST_ENTRY_SCHEMA_VERSION, "evaluation": EVALUATION_SCHEMA_VERSION}
+_KIND_NAMES = tuple(KINDS)
 
 _FIELDS = (
     "kind",
@@ -93,10 +94,23 @@ _EVALUATION_FIELDS = (
     "evaluated_on",
     "valid_until",
 )
+RECORD_TEXT_LIMITS: dict[str, int] = {
+    "local_id": 32,
+    "subject_name": 200,
+    "subject_id": 32,
+    "reason": 2000,
+    "legal_basis": 1000,
+    "authority_name": 200,
+    "authority_uscc": 32,
+    "grade": 16,
+}
+"""The longest a package's record text fields may be (characters), before the record's own
+rules are checked; the gateway's ``PackageIn`` schema states the same."""
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 _HEX16 = re.compile(r"0x[0-9a-f]{32}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LIST_TYPES = {"red": ListType.RED, "black": ListType.BLACK}
+_LIST_TYPE_NAMES = tuple(_LIST_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +154,15 @@ class RecordPackage:
     def from_doc(cls, doc: object) -> RecordPackage:
         """``from_json`` for a document already parsed from JSON."""
         obj = _object(doc, _FIELDS, "package")
-        kind = obj["kind"]
-        if kind not in KINDS:
+        kind: Kind = obj["kind"]
+        if kind not in _KIND_NAMES:  # a tuple: an unhashable value is simply not in it
             raise PackageInvalid(f"kind must be list-entry or evaluation, not {kind!r}")
         schema_version = _int(obj["schema_version"], "schema_version")
         if schema_version != KINDS[kind]:
             raise PackageInvalid(f"unsupported {kind} schema version {schema_version}")
         try:
             province = Province(obj["province"])
-        except ValueError:
+        except (ValueError, TypeError):
             raise PackageInvalid(f"province: unknown {obj['province']!r}") from None
         record = _record(kind, obj["record"])
         return cls(
@@ -293,10 +307,13 @@ def _hex(value: object, shape: re.Pattern[str], field: str) -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def _str(obj: dict[str, Any], field: str) -> str:
+def _str(obj: dict[str, Any], field: str, *, low: int = 0) -> str:
     value = obj[field]
     if not isinstance(value, str):
         raise PackageInvalid(f"record.{field} must be a string")
+    limit = RECORD_TEXT_LIMITS[field]
+    if not low <= len(value) <= limit:
+        raise PackageInvalid(f"record.{field} must be {low} to {limit} characters long, not {len(value)}")
     return value
 
 
@@ -328,7 +345,7 @@ def record_from_canonical(kind: str, doc: object) -> ListEntry | EvaluationResul
 def _record(kind: str, doc: object) -> ListEntry | EvaluationResult:
     if kind == "list-entry":
         obj = _object(doc, _ENTRY_FIELDS, "record")
-        if obj["list_type"] not in _LIST_TYPES:
+        if obj["list_type"] not in _LIST_TYPE_NAMES:
             raise PackageInvalid(f"record.list_type: unknown value {obj['list_type']!r}")
         if type(obj["domain"]) is not int:
             raise PackageInvalid("record.domain must be an integer")
@@ -337,7 +354,7 @@ def _record(kind: str, doc: object) -> ListEntry | EvaluationResult:
         assert decided_on is not None and valid_from is not None
         return ListEntry(
             province=_enum(Province, obj["province"], "province"),
-            local_id=_str(obj, "local_id"),
+            local_id=_str(obj, "local_id", low=1),
             list_type=_LIST_TYPES[obj["list_type"]],
             domain=_enum(Domain, obj["domain"], "domain"),
             subject_kind=_enum(SubjectKind, obj["subject_kind"], "subject_kind"),
@@ -358,7 +375,7 @@ def _record(kind: str, doc: object) -> ListEntry | EvaluationResult:
     assert evaluated_on is not None
     return EvaluationResult(
         province=_enum(Province, obj["province"], "province"),
-        local_id=_str(obj, "local_id"),
+        local_id=_str(obj, "local_id", low=1),
         subject_kind=_enum(SubjectKind, obj["subject_kind"], "subject_kind"),
         subject_name=_str(obj, "subject_name"),
         subject_id=_str(obj, "subject_id"),

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.core.package import RECORD_TEXT_LIMITS
+
 Hex32 = Annotated[str, Field(pattern=r"^0x[0-9a-f]{64}$", examples=["0x" + "ab" * 32])]
 Hex16 = Annotated[str, Field(pattern=r"^0x[0-9a-f]{32}$")]
 Date = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2026-03-01"])]
@@ -76,16 +78,16 @@ class OAuthError(_Out):
 
 class _EntryRecord(BaseModel):
     province: ProvinceName
-    local_id: str = Field(min_length=1, max_length=32)
+    local_id: str = Field(min_length=1, max_length=RECORD_TEXT_LIMITS["local_id"])
     list_type: Literal["red", "black"]
     domain: Annotated[int, Field(ge=0, le=65535)]
     subject_kind: SubjectKindName
-    subject_name: str = Field(max_length=200)
-    subject_id: str = Field(max_length=32)
-    reason: str = Field(max_length=2000)
-    legal_basis: str = Field(max_length=1000)
-    authority_name: str = Field(max_length=200)
-    authority_uscc: str = Field(max_length=32)
+    subject_name: str = Field(max_length=RECORD_TEXT_LIMITS["subject_name"])
+    subject_id: str = Field(max_length=RECORD_TEXT_LIMITS["subject_id"])
+    reason: str = Field(max_length=RECORD_TEXT_LIMITS["reason"])
+    legal_basis: str = Field(max_length=RECORD_TEXT_LIMITS["legal_basis"])
+    authority_name: str = Field(max_length=RECORD_TEXT_LIMITS["authority_name"])
+    authority_uscc: str = Field(max_length=RECORD_TEXT_LIMITS["authority_uscc"])
     decided_on: Date
     valid_from: Date
     valid_until: Date | None
@@ -93,13 +95,13 @@ class _EntryRecord(BaseModel):
 
 class _EvaluationRecord(BaseModel):
     province: ProvinceName
-    local_id: str = Field(min_length=1, max_length=32)
+    local_id: str = Field(min_length=1, max_length=RECORD_TEXT_LIMITS["local_id"])
     subject_kind: SubjectKindName
-    subject_name: str = Field(max_length=200)
-    subject_id: str = Field(max_length=32)
+    subject_name: str = Field(max_length=RECORD_TEXT_LIMITS["subject_name"])
+    subject_id: str = Field(max_length=RECORD_TEXT_LIMITS["subject_id"])
     domain: Annotated[int, Field(ge=0, le=65535)]
     scheme_id: Uint32
-    grade: str = Field(max_length=16)
+    grade: str = Field(max_length=RECORD_TEXT_LIMITS["grade"])
     evaluated_on: Date
     valid_until: Date | None
 
