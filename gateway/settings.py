@@ -19,7 +19,7 @@ class AuditSettings(BaseModel):
     checkpoint_every_seconds: float = Field(60.0, gt=0)
     stream_name: str = Field("yrdx.gateway.audit", min_length=1, max_length=32)
     max_batch: int = Field(512, ge=1, le=10_000)
-    gather_ms: float = Field(2.0, ge=0, le=50)  # how long a commit waits for company
+    gather_ms: float = Field(0.0, ge=0, le=50)  # how long a commit waits for company
 
 
 class IndexSettings(BaseModel):

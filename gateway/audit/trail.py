@@ -1,12 +1,12 @@
 """``AuditTrail``: the append-only audit log of one gateway, with group commit.
 
-Requests hand in drafts with ``submit`` and get a future. One writer thread takes whatever
-queues up within ``gather_ms`` of the first draft it sees (at most ``max_batch``), numbers the
-events, inserts them and the Merkle
-subtree hashes they complete in one transaction, commits, and only then resolves the futures:
-a response waits for its event to be durable, while concurrent requests share one commit.
-Gathering for a moment keeps the commits (and the writer's turns at the GIL) few under load,
-at the price of that moment on each answer.
+Requests hand in drafts with ``submit`` and get a future. One writer thread takes whatever has
+queued up (at most ``max_batch``), numbers the events, inserts them and the Merkle subtree
+hashes they complete in one transaction, commits, and only then resolves the futures: a
+response waits for its event to be durable, while concurrent requests share one commit. Under
+load the queue fills while the writer commits the batch before, so batches grow by themselves;
+``gather_ms`` (0 by default) makes the writer wait that long for company before each batch,
+which trades latency for fewer commits where commits are dear (a slow disk, a remote database).
 Proofs and reads cover the committed part of the log only.
 """
 
@@ -79,7 +79,7 @@ def _settle_on_loop(items: list[tuple[asyncio.Future[int], int | Exception]]) ->
 class AuditTrail:
     """The audit log in the gateway database; one writer thread, any number of readers."""
 
-    def __init__(self, *, engine: Engine, gateway_id: str, max_batch: int = 512, gather_ms: float = 1.0) -> None:
+    def __init__(self, *, engine: Engine, gateway_id: str, max_batch: int = 512, gather_ms: float = 0.0) -> None:
         self._engine = engine
         self._gateway = gateway_id
         self._max_batch = max_batch
@@ -148,8 +148,8 @@ class AuditTrail:
             item = self._queue.get()
             if item is _STOP:
                 return
-            # gather by sleeping, not by waiting on the queue: a wait wakes this thread (and
-            # takes the GIL from the event loop) for every event that arrives
+            # gather (if asked to) by sleeping, not by waiting on the queue: a wait wakes this
+            # thread (and takes the GIL from the event loop) for every event that arrives
             if self._gather:
                 time.sleep(self._gather)
             batch = [item]
