@@ -10,7 +10,7 @@ from hypothesis (any JSON value at any field).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -35,20 +35,20 @@ RECORD_SCHEMAS = {"list-entry": "EntryRecordIn", "evaluation": "EvaluationRecord
 WRONG_TYPES: list[Any] = [None, True, 0, -1, 1.5, "", "x", [], {}, ["sh"], {"a": 1}]
 
 
-def _schema_refuses(doc: Any) -> bool:
+def _refuses(read: Callable[[bytes], object], refusal: type[Exception], doc: Any) -> bool:
     try:
-        PackageIn.model_validate_json(orjson.dumps(doc))
-    except ValidationError:
+        read(orjson.dumps(doc))
+    except refusal:
         return True
     return False
+
+
+def _schema_refuses(doc: Any) -> bool:
+    return _refuses(PackageIn.model_validate_json, ValidationError, doc)
 
 
 def _reader_refuses(doc: Any) -> bool:
-    try:
-        RecordPackage.from_json(orjson.dumps(doc))
-    except PackageInvalid:
-        return True
-    return False
+    return _refuses(RecordPackage.from_json, PackageInvalid, doc)
 
 
 def _branches(prop: dict[str, Any]) -> list[dict[str, Any]]:
