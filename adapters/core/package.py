@@ -49,7 +49,7 @@ from adapters.core.model import (
 )
 from adapters.core.provinces import Province
 from adapters.core.tags import TagKeyring
-from adapters.core.validate import RecordValidator
+from adapters.core.validate import TEXT_LIMITS, RecordValidator
 
 Kind = Literal["list-entry", "evaluation"]
 KINDS: dict[str, int] = {"list-entry": LIST_ENTRY_SCHEMA_VERSION, "evaluation": EVALUATION_SCHEMA_VERSION}
@@ -95,17 +95,15 @@ _EVALUATION_FIELDS = (
     "valid_until",
 )
 RECORD_TEXT_LIMITS: dict[str, int] = {
+    **TEXT_LIMITS,
     "local_id": 32,
-    "subject_name": 200,
     "subject_id": 32,
-    "reason": 2000,
-    "legal_basis": 1000,
-    "authority_name": 200,
     "authority_uscc": 32,
     "grade": 16,
 }
 """The longest a package's record text fields may be (characters), before the record's own
-rules are checked; the gateway's ``PackageIn`` schema states the same."""
+rules are checked: the record's own limits for free text, and bounds on the identifiers that
+their own rules make tighter still. The gateway's ``PackageIn`` schema states the same."""
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 _HEX16 = re.compile(r"0x[0-9a-f]{32}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
