@@ -91,24 +91,32 @@ def _cases() -> Iterator[tuple[str, str, Any]]:
                 yield kind, f"record.{field}", value
 
 
-def _with(doc: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+def _copy_at(doc: dict[str, Any], field: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A deep copy of ``doc``, the object in it that holds the dotted ``field``, and its name."""
     out = copy.deepcopy(doc)
     *path, last = field.split(".")
     target = out
     for part in path:
         target = target[part]
+    return out, target, last
+
+
+def _with(doc: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    out, target, last = _copy_at(doc, field)
     target[last] = value
     return out
 
 
 def _without(doc: dict[str, Any], field: str) -> dict[str, Any]:
-    out = copy.deepcopy(doc)
-    *path, last = field.split(".")
-    target = out
-    for part in path:
-        target = target[part]
+    out, target, last = _copy_at(doc, field)
     del target[last]
     return out
+
+
+FIELDS = {
+    kind: [f for f in doc if f != "record"] + ["record"] + [f"record.{f}" for f in doc["record"]]
+    for kind, doc in DOCS.items()
+}
 
 
 def test_the_valid_packages_pass_both() -> None:
@@ -117,15 +125,15 @@ def test_the_valid_packages_pass_both() -> None:
 
 
 def test_the_reader_refuses_every_value_the_schema_refuses() -> None:
+    cases = list(_cases())
     refused: set[str] = set()
-    for kind, field, value in _cases():
+    for kind, field, value in cases:
         doc = _with(DOCS[kind], field, value)
         if _schema_refuses(doc):
             refused.add(f"{kind} {field}")
             assert _reader_refuses(doc), f"{kind}: {field} = {value!r} is refused by PackageIn, not by the reader"
     # every field of both kinds was broken in some way the schema refuses
-    fields = {f"{k} {f}" for k, f, _ in _cases()}
-    assert set(refused) == fields
+    assert refused == {f"{k} {f}" for k, f, _ in cases}
     # and the stated bounds were crossed: lengths, patterns, ranges
     for kind, field, value in [
         ("list-entry", "record.subject_name", "1" * 201),
@@ -135,15 +143,14 @@ def test_the_reader_refuses_every_value_the_schema_refuses() -> None:
         ("list-entry", "version", 2**32),
         ("evaluation", "record.domain", 65536),
     ]:
-        assert (kind, field, value) in list(_cases())
+        assert (kind, field, value) in cases
         assert _schema_refuses(_with(DOCS[kind], field, value))
 
 
 @pytest.mark.parametrize("kind", sorted(DOCS))
 def test_missing_and_unknown_fields_are_refused_by_both(kind: str) -> None:
     doc = DOCS[kind]
-    fields = [f for f in doc if f != "record"] + [f"record.{f}" for f in doc["record"]] + ["record"]
-    for field in fields:
+    for field in FIELDS[kind]:
         missing = _without(doc, field)
         assert _schema_refuses(missing) and _reader_refuses(missing), field
     for extra in ({**doc, "note": 1}, {**doc, "record": {**doc["record"], "note": 1}}):
@@ -157,10 +164,6 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
-FIELDS = {
-    kind: [f for f in doc if f != "record"] + ["record"] + [f"record.{f}" for f in doc["record"]]
-    for kind, doc in DOCS.items()
-}
 
 
 @settings(max_examples=400, deadline=None)
@@ -168,8 +171,5 @@ FIELDS = {
 def test_any_json_value_at_any_field(kind: str, data: st.DataObject, value: Any) -> None:
     field = data.draw(st.sampled_from(FIELDS[kind]))
     doc = _with(DOCS[kind], field, value)
-    try:
-        RecordPackage.from_json(orjson.dumps(doc))
-    except PackageInvalid:
-        return
-    assert not _schema_refuses(doc), f"{kind}: {field} = {value!r} is refused by PackageIn, not by the reader"
+    if not _reader_refuses(doc):
+        assert not _schema_refuses(doc), f"{kind}: {field} = {value!r} is refused by PackageIn, not by the reader"
