@@ -2,8 +2,9 @@
 
 The export is read in chunks. Each chunk is validated by the dialect reader, planned against
 the store (new, amended, status changed, unchanged), written to the store with its outbox
-operations in one transaction, and handed to the publisher, which batches and sends while the
-next chunk is read. Memory stays bounded by the chunk size whatever the file's size.
+operations in one transaction, and handed to the publisher (as written, so that it need not
+read them back), which batches and sends while the next chunk is read. Memory stays bounded by
+the chunk size whatever the file's size.
 
 Every refused record — invalid input, or a change the lifecycle forbids — becomes one line of
 the quarantine report (JSON Lines: source, location, field, reason, raw value); the valid ones
@@ -98,7 +99,7 @@ def ingest(
     failed_before = len(store.failed_ops())
     published_op = "publish" if kind == "entries" else "results"
     published_before = publisher.stats.ops.get(published_op, 0)
-    with publisher.background() as committed:
+    with publisher.background() as feed:
         for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
             summary.read += len(chunk)
             parsed: list[Parsed[Any]] = []
@@ -120,8 +121,7 @@ def ingest(
             summary.already_published += plan.unchanged
             summary.amended += plan.amended
             summary.status_changes += plan.status_changes
-            store.write(plan.changes)
-            committed.set()
+            feed.committed(plan.outbox_ops(store.write(plan.changes)))
     summary.quarantined = quarantine.count
     summary.published = publisher.stats.ops.get(published_op, 0) - published_before
     summary.failed = len(store.failed_ops()) - failed_before

@@ -28,7 +28,7 @@ from adapters.core.lifecycle import can_amend, transition_error
 from adapters.core.model import EntryStatus, ListEntry, ListType, SourceEntry, SourceEvaluation
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
-from adapters.store.store import Changes, StoredRecord, StoredVersion
+from adapters.store.store import Changes, OutboxOp, StoredRecord, StoredVersion
 
 RESULT_ACTIVE, RESULT_REVOKED = 1, 2
 
@@ -51,6 +51,34 @@ class Plan:
     amended: int = 0
     status_changes: int = 0
     unchanged: int = 0
+    # each planned record's row as the store holds it after ``changes``, and the stored
+    # current version of each record that existed before
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stored: dict[str, StoredVersion] = field(default_factory=dict)
+
+    def outbox_ops(self, op_ids: Sequence[int]) -> list[OutboxOp]:
+        """The planned operations as the outbox holds them once ``changes`` are written and
+        ``op_ids`` (from ``Store.write``) are their ids: what ``Store.pending_ops`` would read."""
+        new = {(v["record_id"], v["version"]): v for v in self.changes.new_versions}
+        records: dict[str, StoredRecord] = {}
+        out = []
+        for op_id, op in zip(op_ids, self.changes.ops, strict=True):
+            rid, version = op["record_id"], op["version"]
+            record = records.get(rid)
+            if record is None:
+                record = records[rid] = StoredRecord(**self.rows[rid])
+            v = new.get((rid, version))
+            if v is not None:
+                commitment, content, valid_from, valid_until = v["commitment"], None, v["valid_from"], v["valid_until"]
+            else:
+                old = self.stored[rid]
+                if old.version != version:
+                    raise ValueError(f"operation {op_id} writes version {version} of {rid}, planned from {old.version}")
+                commitment, valid_from, valid_until = old.commitment, old.valid_from, old.valid_until
+                content = old.record if valid_from is None or valid_until is None else None
+            target = op["target_status"]
+            out.append(OutboxOp(op_id, op["op"], record, version, target, commitment, content, valid_from, valid_until))
+        return out
 
 
 @dataclass
@@ -101,7 +129,11 @@ class Planner:
         return _hex(digest)
 
     @staticmethod
-    def _finish(plan: Plan, states: dict[str, _State], touched: dict[str, dict[str, Any]]) -> None:
+    def _finish(
+        plan: Plan, states: dict[str, _State], touched: dict[str, dict[str, Any]], current: dict[str, StoredVersion]
+    ) -> None:
+        plan.rows = {rid: state.row for rid, state in states.items()}
+        plan.stored = current
         for rid, cols in touched.items():
             state = states[rid]
             if state.is_new or not cols:
@@ -251,7 +283,7 @@ class Planner:
                 cols["source_updated_at"] = updated_at
             else:
                 plan.unchanged += 1
-        self._finish(plan, states, touched)
+        self._finish(plan, states, touched, current)
         return plan
 
     def _fixed_at_publication(self, entry: ListEntry, row: dict[str, Any]) -> str | None:
@@ -348,7 +380,7 @@ class Planner:
                 )
             else:
                 plan.unchanged += 1
-        self._finish(plan, states, touched)
+        self._finish(plan, states, touched, current)
         return plan
 
 

@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -47,6 +47,9 @@ CALLS: dict[str, tuple[str, str, GasModel]] = {
     "revoke": ("Evaluations", "revokeResults", STATUS_GAS),
     "recognise": ("Evaluations", "recognise", RECOGNISE_GAS),
 }
+
+
+FEED_LIMIT = 20_000  # operations the feed holds at most; when the producer is further ahead, the outbox is read
 
 
 def _b32(hex_str: str) -> bytes:
@@ -126,6 +129,43 @@ class PublishStats:
         self.gas_used += gas
 
 
+class Feed:
+    """Operations a producer has just committed to the outbox, handed straight to the
+    publishing thread so that it need not read them back from the store.
+
+    The store stays the record: the publisher takes from the feed only while it knows of
+    nothing pending there that the feed lacks. It reads the outbox instead at first (earlier
+    runs may have left operations), after operations went back to it (a failed batch), and
+    after the feed overflowed, until one read finds everything pending.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.wake = threading.Event()
+        self.overflows = 0  # times the feed was full and emptied
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._ops: deque[OutboxOp] = deque()
+
+    def committed(self, ops: Sequence[OutboxOp]) -> None:
+        """Hand over operations just committed to the outbox, in id order (ids above any
+        handed over before)."""
+        with self._lock:
+            if len(self._ops) + len(ops) > self._limit:
+                self._ops.clear()
+                self.overflows += 1
+            else:
+                self._ops.extend(ops)
+        self.wake.set()
+
+    def take(self, limit: int, *, after: int) -> list[OutboxOp]:
+        """Up to ``limit`` operations with ids above ``after``; the older ones are dropped."""
+        with self._lock:
+            ops = self._ops
+            while ops and ops[0].id <= after:
+                ops.popleft()
+            return [ops.popleft() for _ in range(min(limit, len(ops)))]
+
+
 class Publisher:
     """Drains one province store's outbox to the ledger.
 
@@ -153,6 +193,12 @@ class Publisher:
         # journaled batches sent and not completed yet: the batch, the transaction as signed
         # here (None after a restart) and its number of operations (None: read from the store)
         self._inflight: deque[tuple[Batch, SignedTx | None, int | None]] = deque()
+        # the producer's feed while ``background`` runs; whether it holds all that is pending
+        # (as of its ``overflows`` count then); the highest outbox id taken so far
+        self._feed: Feed | None = None
+        self._feed_whole = False
+        self._feed_overflows = 0
+        self._taken = 0
 
     # -- recovery ---------------------------------------------------------------------------
 
@@ -166,7 +212,7 @@ class Publisher:
                     self.client.submit(_signed(batch))
                 except TransactionFailed as exc:
                     # its nonce went to another transaction: this one can never be mined
-                    self.store.fail_batch(batch.id, error=f"replaced: {exc}", failed_ops={})
+                    self._returned(batch.id, error=f"replaced: {exc}", failed_ops={})
                     continue
             self._inflight.append((batch, None, None))
         self.client.nonces.resync()
@@ -178,11 +224,34 @@ class Publisher:
     def pump(self) -> None:
         """Batch and send the pending outbox operations."""
         while True:
-            ops = self.store.pending_ops(self.batch_size * 4)
+            ops = self._pending(self.batch_size * 4)
             if not ops:
                 return
             for group in _groups(ops, self.batch_size):
                 self._send(group)
+
+    def _pending(self, limit: int) -> list[OutboxOp]:
+        """The next pending operations in id order: from the feed while it holds everything
+        pending, else from the outbox."""
+        feed = self._feed
+        if feed is not None and self._feed_whole and feed.overflows == self._feed_overflows:
+            ops = feed.take(limit, after=self._taken)
+        else:
+            overflows = feed.overflows if feed is not None else 0
+            ops = self.store.pending_ops(limit)
+            # a read that found less than it asked for found everything committed before it;
+            # whatever is committed after has higher ids and comes through the feed
+            self._feed_whole = len(ops) < limit
+            self._feed_overflows = overflows
+        if ops:
+            self._taken = max(self._taken, ops[-1].id)
+        return ops
+
+    def _returned(self, batch_id: int, *, error: str, failed_ops: dict[int, str]) -> None:
+        """``Store.fail_batch``: the batch's other operations are pending again, which the
+        feed does not know."""
+        self.store.fail_batch(batch_id, error=error, failed_ops=failed_ops)
+        self._feed_whole = False
 
     def _send(self, ops: list[OutboxOp]) -> None:
         op = ops[0].op
@@ -208,26 +277,30 @@ class Publisher:
             # was never sent, so its nonce is free again
             log.warning("batch of %d %s operations left to another publisher: %s", len(ops), op, exc)
             self.client.nonces.resync()
+            self._feed_whole = False
             return
         batch = Batch(batch_id, op, tx.sender, tx.nonce, tx.tx_hash, tx.raw, to, tx.gas, "signed")
         try:
             self.client.submit(tx)
         except TransactionFailed as exc:
-            self.store.fail_batch(batch_id, error=str(exc), failed_ops={})
+            self._returned(batch_id, error=str(exc), failed_ops={})
             return
         self._inflight.append((batch, tx, len(ops)))
         self._complete(until=self.depth)
 
     @contextlib.contextmanager
-    def background(self) -> Iterator[threading.Event]:
+    def background(self) -> Iterator[Feed]:
         """Publish on a thread of its own while the caller keeps producing outbox operations.
 
-        Yields an event to set whenever new operations were committed; on exit everything is
-        drained (also when the caller failed) and an error of the publishing thread is raised.
+        Yields the feed to hand each store write's operations to (``Feed.committed``); on exit
+        everything pending in the outbox is drained (also when the caller failed) and an error
+        of the publishing thread is raised.
         """
-        wake = threading.Event()
+        feed = Feed(limit=max(FEED_LIMIT, self.batch_size * 8))
+        wake = feed.wake
         stopping = threading.Event()
         errors: list[BaseException] = []
+        self._feed, self._feed_whole = feed, False
 
         def loop() -> None:
             try:
@@ -235,14 +308,17 @@ class Publisher:
                     wake.wait(0.05)
                     wake.clear()
                     self.pump()
+                self._feed = None  # the outbox, not the feed, says what is left
                 self.drain()
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 errors.append(exc)
+            finally:
+                self._feed = None
 
         thread = threading.Thread(target=loop, name="publisher", daemon=True)
         thread.start()
         try:
-            yield wake
+            yield feed
         finally:
             stopping.set()
             wake.set()
@@ -268,7 +344,7 @@ class Publisher:
                 continue
             except TransactionFailed as exc:
                 log.warning("batch %s (%s) failed: %s", batch.id, batch.tx_hash, exc)
-                self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
+                self._returned(batch.id, error=str(exc), failed_ops={})
                 continue
             self.store.complete_batch(batch.id, block_number=receipt.block_number, gas_used=receipt.gas_used)
             self.stats.add(batch.op, len(self.store.batch_ops(batch.id)) if count is None else count, receipt.gas_used)
@@ -279,7 +355,7 @@ class Publisher:
         if culprit is None:
             # no entry named (e.g. a stale tag key version): fail the batch, keep its operations
             log.warning("batch %s refused without a culprit: %s", batch.id, exc)
-            self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
+            self._returned(batch.id, error=str(exc), failed_ops={})
             if exc.name == "CreditListsStaleTagKeyVersion":
                 raise exc
             return
@@ -289,9 +365,9 @@ class Publisher:
             # its nonce to another process and goes out again), or came in the block that carried
             # it, where the replay that named the culprit cannot see: early, not wrong
             log.info("batch %s was sent ahead of an earlier operation on its records: sending it again", batch.id)
-            self.store.fail_batch(batch.id, error=str(exc), failed_ops={})
+            self._returned(batch.id, error=str(exc), failed_ops={})
             return
-        self.store.fail_batch(batch.id, error=str(exc), failed_ops={culprit: reason})
+        self._returned(batch.id, error=str(exc), failed_ops={culprit: reason})
         self.stats.failed += 1
 
 

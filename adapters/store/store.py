@@ -297,12 +297,14 @@ class Store:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def write(self, changes: Changes) -> None:
-        """Apply ``changes`` in one transaction."""
+    def write(self, changes: Changes) -> list[int]:
+        """Apply ``changes`` in one transaction; returns the outbox ids of ``changes.ops``, in
+        their order (ids grow with every write)."""
         if not changes:
-            return
+            return []
 
-        def tx(conn: Connection) -> None:
+        def tx(conn: Connection) -> list[int]:
+            op_ids: list[int] = []
             if changes.new_records:
                 _bulk_insert(conn, schema.records, changes.new_records)
             for cols, group in _group_by_columns(changes.record_updates):
@@ -333,13 +335,14 @@ class Store:
                     ],
                 )
             if changes.ops:
-                _bulk_insert(conn, schema.outbox, [{**op, "state": "pending"} for op in changes.ops])
+                op_ids = _insert_ops(conn, changes.ops)
             if changes.refusals:
                 conn.execute(schema.refusals.insert(), changes.refusals)
             if changes.cursor is not None:
                 _set_cursor(conn, *changes.cursor)
+            return op_ids
 
-        self._run("write records", tx, write=True)
+        return self._run("write records", tx, write=True)
 
     # -- outbox and batch journal -----------------------------------------------------------
 
@@ -608,6 +611,33 @@ def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"  # noqa: S608
     values = itemgetter(*names)
     conn.exec_driver_sql(sql, [values(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows])
+
+
+def _insert_ops(conn: Connection, ops: list[dict[str, Any]]) -> list[int]:
+    """Insert pending outbox operations; returns their ids in order.
+
+    PostgreSQL: the ids are drawn from the table's sequence first and inserted with the rows.
+    SQLite numbers each new row one past the largest id in the table, and the ``executemany``
+    runs under the database's write lock, so its rows get consecutive ids ending at
+    ``last_insert_rowid()`` (checked, not assumed).
+    """
+    n = len(ops)
+    if conn.dialect.name == "postgresql":
+        ids = sorted(
+            int(row[0])
+            for row in conn.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, %s)", (n,)
+            )
+        )
+        _bulk_insert(conn, schema.outbox, [{**op, "id": i, "state": "pending"} for i, op in zip(ids, ops, strict=True)])
+        return ids
+    _bulk_insert(conn, schema.outbox, [{**op, "state": "pending"} for op in ops])
+    last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    first = last - n + 1
+    found = conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE id BETWEEN ? AND ?", (first, last)).scalar_one()
+    if found != n:
+        raise StoreCorrupt(f"the outbox did not number {n} new operations {first} to {last}")
+    return list(range(first, last + 1))
 
 
 def _group_by_columns(updates: Iterable[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:

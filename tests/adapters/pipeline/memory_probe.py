@@ -65,17 +65,18 @@ class OutboxConfirmer:
         return self.stats
 
     @contextlib.contextmanager
-    def background(self) -> Iterator[_PumpWhenSet]:
-        """As ``Publisher.background``, but publishing in the caller's thread when woken."""
-        yield _PumpWhenSet(self)
+    def background(self) -> Iterator[_PumpOnCommit]:
+        """As ``Publisher.background``, but publishing in the caller's thread, from the
+        outbox, whenever operations were committed."""
+        yield _PumpOnCommit(self)
         self.drain()
 
 
-class _PumpWhenSet:
+class _PumpOnCommit:
     def __init__(self, confirmer: OutboxConfirmer) -> None:
         self._confirmer = confirmer
 
-    def set(self) -> None:
+    def committed(self, _ops: object) -> None:
         self._confirmer.pump()
 
 
