@@ -36,6 +36,7 @@ from web3.types import BlockIdentifier, TxParams
 
 from node.artifacts import committed
 from node.errors import ConfigError, ContractRevert, RpcUnavailable, TransactionFailed
+from node.http import rpc_session
 from node.reverts import decode_revert
 
 T = TypeVar("T")
@@ -145,7 +146,7 @@ class LedgerClient:
         self.retry = retry or RetryPolicy()
         self.poll_interval = poll_interval
         self.timeout = timeout
-        self._session = requests.Session()
+        self._session = rpc_session(rpc_url)
         self._ids_lock = threading.Lock()
         self._last_id = 0
         self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))

@@ -24,6 +24,7 @@ from eth_utils.crypto import keccak
 from node.artifacts import committed
 from node.client import RetryPolicy
 from node.errors import LedgerError, RpcUnavailable
+from node.http import rpc_session
 
 _STATIC_INT = ("uint", "int")
 
@@ -208,7 +209,7 @@ class EventReader:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = rpc_session(self.rpc_url)
             self._local.session = session
         return session
 

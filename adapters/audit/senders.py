@@ -19,6 +19,7 @@ from adapters.audit.findings import Findings
 from adapters.audit.state import Consortium
 from adapters.core.provinces import Province
 from node.errors import LedgerError, RpcUnavailable
+from node.http import rpc_session
 
 
 def province_name(code: int) -> str:
@@ -69,7 +70,7 @@ class SenderCheck:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = rpc_session(self.rpc_url)
         return session
 
     def _senders(self, txs: list[str]) -> dict[str, str | None]:

@@ -19,6 +19,7 @@ from gateway.index.store import LedgerIndex
 from node.deploy import Deployment
 from node.errors import LedgerError, RpcUnavailable
 from node.events import EventReader
+from node.http import rpc_session
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class IndexFollower:
         self._deployment = deployment
         self._poll = poll_interval
         self._timeout = timeout
-        self._session = requests.Session()
+        self._session = rpc_session(reader.rpc_url)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()

@@ -19,13 +19,13 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import orjson
-import requests
 
 from node.calls import PUBLISH_GAS, STATUS_GAS, encode_call
 from node.client import LedgerClient, SignedTx
 from node.deploy import Deployment, deploy
 from node.dev_accounts import dev_accounts
 from node.engines import Anvil
+from node.http import rpc_session
 from node.pipeline import TxPipeline
 
 ZJ = 33
@@ -102,7 +102,7 @@ def raw_rate(client: LedgerClient, url: str, lists: str, count: int, batch: int)
         orjson.dumps({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": ["0x" + tx.raw.hex()]})
         for i, tx in enumerate(signed)
     ]
-    session = requests.Session()
+    session = rpc_session(url)
     headers = {"Content-Type": "application/json"}
     start = time.perf_counter()
     for body in bodies:

@@ -19,7 +19,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import orjson
-import requests
 from eth_utils.crypto import keccak
 
 from adapters.audit.chain import ChainReplay
@@ -30,6 +29,7 @@ from node.deploy import Deployment, deploy
 from node.dev_accounts import dev_accounts
 from node.engines import Anvil
 from node.events import EventCodec, EventReader
+from node.http import rpc_session
 
 ZJ = 33
 BLACK, PUBLISHED, DISPUTED = 2, 1, 2
@@ -82,7 +82,7 @@ def engine(name: str) -> Iterator[str]:
 
 
 def _send_all(url: str, client: LedgerClient, txs: list[SignedTx]) -> None:
-    session = requests.Session()
+    session = rpc_session(url)
     for i, tx in enumerate(txs):
         body = orjson.dumps(
             {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": ["0x" + tx.raw.hex()]}
