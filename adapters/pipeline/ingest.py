@@ -20,6 +20,7 @@ from typing import IO, Any, Literal
 
 from adapters.core.provinces import Province
 from adapters.dialects.base import Parsed, Refusal, Source
+from adapters.pipeline.collector import bulk_work
 from adapters.pipeline.plan import DeltaRefusal, Planner
 from adapters.pipeline.publisher import Publisher
 from adapters.pipeline.reader import read_chunks
@@ -94,6 +95,21 @@ def ingest(
     Raises ``DialectError`` when the source cannot be read as the province's dialect; records
     accepted before that point stay accepted and published.
     """
+    with bulk_work():
+        return _ingest(province, kind, source, source_name, store, planner, publisher, quarantine, chunk_size)
+
+
+def _ingest(
+    province: Province,
+    kind: Kind,
+    source: Source,
+    source_name: str,
+    store: Store,
+    planner: Planner,
+    publisher: Publisher,
+    quarantine: QuarantineReport,
+    chunk_size: int,
+) -> IngestSummary:
     summary = IngestSummary()
     publisher.recover()
     failed_before = len(store.failed_ops())

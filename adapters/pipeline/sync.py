@@ -28,6 +28,7 @@ from adapters.core.model import RECOGNITION_DOMAINS, EntryStatus
 from adapters.core.package import RecordPackage, check_package
 from adapters.core.provinces import Province
 from adapters.core.tags import TagKeyring
+from adapters.pipeline.collector import bulk_work
 from adapters.pipeline.packages import Key, PackageSource
 from adapters.store.store import Changes, Store, StoredRecord
 from node.events import LedgerEvent
@@ -164,12 +165,13 @@ class Syncer:
         cursor = self.store.cursor(CURSOR)
         start = self.view.deployment.deploy_block if cursor is None else cursor + 1
         asked: set[Key] = set()
-        for page in self.view.reader.pages(start, to_block):
-            stats.pages += 1
-            stats.events += len(page.events)
-            self._apply(page.events, page.to_block, stats, asked)
-            stats.to_block = page.to_block
-        self._retry_missing(stats, skip=asked)
+        with bulk_work():
+            for page in self.view.reader.pages(start, to_block):
+                stats.pages += 1
+                stats.events += len(page.events)
+                self._apply(page.events, page.to_block, stats, asked)
+                stats.to_block = page.to_block
+            self._retry_missing(stats, skip=asked)
         return stats
 
     # -- one page ---------------------------------------------------------------------------
