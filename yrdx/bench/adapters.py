@@ -1,11 +1,12 @@
 """``yrdx bench adapters``: per dialect and engine, entries/s from export file to confirmed on the
 ledger, entries/s synced into a peer province's store, peak RSS, and the raw ledger ceiling
-measured in the same run.
+measured in the same run, and the CPU time the pipeline's own processes spend per entry.
 
 Each (engine, province) pair gets a fresh engine and data dir. The ingest and the sync run in a
 child process (``python -m yrdx.bench.adapters``) that times them in-process and reports its
-own peak RSS. The raw ceiling sends the same number of entries, in the same batch size, as
-pre-encoded and pre-signed transactions to a second fresh engine.
+own peak RSS and the CPU time of the ingest (its process and the reader process it starts;
+the ledger's own work not included). The raw ceiling sends the same number of entries, in the
+same batch size, as pre-encoded and pre-signed transactions to a second fresh engine.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class AdapterFigures:
     raw_entries_per_s: float
     sync_entries_per_s: float
     peak_rss_mb: float
+    pipeline_cpu_us_per_entry: float  # ingest: the adapter's processes, CPU seconds per entry × 10⁶
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +56,7 @@ def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: i
     store = dd.open_store(province)
     publisher = Publisher(store=store, client=client, deployment=deployment, batch_size=batch)
     planner = Planner(keyring=dd.keyring(), tag_key_version=1, now=utc_now)
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     summary = ingest(
         province=province,
@@ -66,6 +69,7 @@ def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: i
         quarantine=QuarantineReport(None),
     )
     ingest_s = time.perf_counter() - start
+    ingest_cpu = _cpu_seconds() - cpu  # the reader process has been waited for: it is counted
     if summary.published != summary.read:
         raise RuntimeError(f"published {summary.published} of {summary.read}: {summary}")
 
@@ -91,7 +95,14 @@ def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: i
         "entries_per_s": summary.read / ingest_s,
         "sync_entries_per_s": synced / sync_s,
         "peak_rss_mb": peak_kb / 1024,
+        "pipeline_cpu_us_per_entry": ingest_cpu / summary.read * 1e6,
     }
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU of this process and of its children that have ended."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def measure(
@@ -131,6 +142,7 @@ def measure(
         raw_entries_per_s=round(raw, 1),
         sync_entries_per_s=round(figures["sync_entries_per_s"], 1),
         peak_rss_mb=round(figures["peak_rss_mb"], 1),
+        pipeline_cpu_us_per_entry=round(figures["pipeline_cpu_us_per_entry"], 1),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated
 
 import typer
@@ -70,10 +71,13 @@ def adapters_cmd(
             results[engine][p.value] = figures.as_json()
             if not as_json:
                 share = figures.entries_per_s / figures.raw_entries_per_s
+                cpu = figures.pipeline_cpu_us_per_entry
                 typer.echo(
                     f"{engine:9s} {p.value}  {figures.entries_per_s:9.1f} entries/s file->chain  "
                     f"raw ceiling {figures.raw_entries_per_s:9.1f} ({share:.0%})  "
-                    f"sync {figures.sync_entries_per_s:9.1f} entries/s  peak RSS {figures.peak_rss_mb:.0f} MB"
+                    f"sync {figures.sync_entries_per_s:9.1f} entries/s  peak RSS {figures.peak_rss_mb:.0f} MB  "
+                    f"pipeline CPU {cpu:.0f} us/entry (at most {(os.cpu_count() or 1) * 1e6 / cpu:,.0f} entries/s "
+                    f"on {os.cpu_count()} cores with the ledger free)"
                 )
     if as_json:
         typer.echo(json.dumps(results))
