@@ -111,34 +111,37 @@ def _ingest(
     chunk_size: int,
 ) -> IngestSummary:
     summary = IngestSummary()
-    publisher.recover()
-    failed_before = len(store.failed_ops())
-    published_op = "publish" if kind == "entries" else "results"
-    published_before = publisher.stats.ops.get(published_op, 0)
-    with publisher.background() as feed:
-        for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
-            summary.read += len(chunk)
-            parsed: list[Parsed[Any]] = []
-            for item in chunk:
-                if isinstance(item, Refusal):
-                    quarantine.refusal(item)
-                else:
-                    parsed.append(item)
-            existing = store.records(ids)
-            current = store.current_versions(list(existing))
-            plan = (
-                planner.plan_entries(parsed, existing, current, ids=ids)
-                if kind == "entries"
-                else planner.plan_evaluations(parsed, existing, current, ids=ids)
-            )
-            for refusal in plan.refusals:
-                quarantine.delta(source_name, refusal)
-            summary.valid += len(parsed) - len(plan.refusals)
-            summary.already_published += plan.unchanged
-            summary.amended += plan.amended
-            summary.status_changes += plan.status_changes
-            feed.committed(plan.outbox_ops(store.write(plan.changes)))
-    summary.quarantined = quarantine.count
-    summary.published = publisher.stats.ops.get(published_op, 0) - published_before
-    summary.failed = len(store.failed_ops()) - failed_before
+    # one hold of the publisher lock from the recovery to the last confirmation: no other
+    # process publishes for the province in between
+    with publisher.store.publishing():
+        publisher.recover()
+        failed_before = len(store.failed_ops())
+        published_op = "publish" if kind == "entries" else "results"
+        published_before = publisher.stats.ops.get(published_op, 0)
+        with publisher.background() as feed:
+            for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
+                summary.read += len(chunk)
+                parsed: list[Parsed[Any]] = []
+                for item in chunk:
+                    if isinstance(item, Refusal):
+                        quarantine.refusal(item)
+                    else:
+                        parsed.append(item)
+                existing = store.records(ids)
+                current = store.current_versions(list(existing))
+                plan = (
+                    planner.plan_entries(parsed, existing, current, ids=ids)
+                    if kind == "entries"
+                    else planner.plan_evaluations(parsed, existing, current, ids=ids)
+                )
+                for refusal in plan.refusals:
+                    quarantine.delta(source_name, refusal)
+                summary.valid += len(parsed) - len(plan.refusals)
+                summary.already_published += plan.unchanged
+                summary.amended += plan.amended
+                summary.status_changes += plan.status_changes
+                feed.committed(plan.outbox_ops(store.write(plan.changes)))
+        summary.quarantined = quarantine.count
+        summary.published = publisher.stats.ops.get(published_op, 0) - published_before
+        summary.failed = len(store.failed_ops()) - failed_before
     return summary

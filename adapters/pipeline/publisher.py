@@ -170,9 +170,10 @@ class Publisher:
     """Drains one province store's outbox to the ledger.
 
     ``pump`` sends whatever is pending (keeping up to ``depth`` transactions in flight and
-    completing the oldest as needed); ``drain`` waits for everything sent. Only one publisher
-    should run per province key at a time; if two do, the store's claim keeps them from sending
-    the same operation twice.
+    completing the oldest as needed); ``drain`` waits for everything sent. Each holds the
+    store's publisher lock while it works, so publishers in other processes take turns; should
+    two publish at once all the same, the store's claim keeps them from sending the same
+    operation twice.
     """
 
     def __init__(
@@ -204,6 +205,10 @@ class Publisher:
 
     def recover(self) -> int:
         """Finish or re-send every journaled batch left by an earlier run; returns how many."""
+        with self.store.publishing():
+            return self._recover()
+
+    def _recover(self) -> int:
         batches = self.store.open_batches()
         for batch in batches:
             receipt = self.client.receipt(batch.tx_hash)
@@ -223,6 +228,10 @@ class Publisher:
 
     def pump(self) -> None:
         """Batch and send the pending outbox operations."""
+        with self.store.publishing():
+            self._pump()
+
+    def _pump(self) -> None:
         while True:
             ops = self._pending(self.batch_size * 4)
             if not ops:
@@ -294,7 +303,7 @@ class Publisher:
 
         Yields the feed to hand each store write's operations to (``Feed.committed``); on exit
         everything pending in the outbox is drained (also when the caller failed) and an error
-        of the publishing thread is raised.
+        of the publishing thread is raised. The store's publisher lock is held throughout.
         """
         feed = Feed(limit=max(FEED_LIMIT, self.batch_size * 8))
         wake = feed.wake
@@ -315,24 +324,26 @@ class Publisher:
             finally:
                 self._feed = None
 
-        thread = threading.Thread(target=loop, name="publisher", daemon=True)
-        thread.start()
-        try:
-            yield feed
-        finally:
-            stopping.set()
-            wake.set()
-            thread.join()
+        with self.store.publishing():
+            thread = threading.Thread(target=loop, name="publisher", daemon=True)
+            thread.start()
+            try:
+                yield feed
+            finally:
+                stopping.set()
+                wake.set()
+                thread.join()
         if errors:
             raise errors[0]
 
     def drain(self) -> PublishStats:
         """Wait for every sent batch, publishing again whatever a failure sent back."""
-        while True:
-            self._complete(until=0)
-            if not self.store.has_pending():
-                return self.stats
-            self.pump()
+        with self.store.publishing():
+            while True:
+                self._complete(until=0)
+                if not self.store.has_pending():
+                    return self.stats
+                self._pump()
 
     def _complete(self, *, until: int) -> None:
         while len(self._inflight) > until:

@@ -7,6 +7,7 @@ either all of a step or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from adapters.store import schema
 from adapters.store.db import create_store_engine, migrate
 from adapters.store.errors import StoreCorrupt, store_error
+from adapters.store.publishing import publisher_lock
 
 T = TypeVar("T")
 _IN_CHUNK = 500  # ids per IN (...) query
@@ -146,6 +148,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def publishing(self, *, wait: float | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the store's publisher lock for a block: one process publishes for a province at
+        a time (see ``adapters.store.publishing``); ``wait``: seconds before ``StoreBusy``."""
+        return publisher_lock(self.engine, wait=wait)
 
     @property
     def dsn(self) -> str:
