@@ -78,6 +78,7 @@ class QuarantineReport:
             self._stream.close()
 
 
+@bulk_work()
 def ingest(
     *,
     province: Province,
@@ -95,21 +96,6 @@ def ingest(
     Raises ``DialectError`` when the source cannot be read as the province's dialect; records
     accepted before that point stay accepted and published.
     """
-    with bulk_work():
-        return _ingest(province, kind, source, source_name, store, planner, publisher, quarantine, chunk_size)
-
-
-def _ingest(
-    province: Province,
-    kind: Kind,
-    source: Source,
-    source_name: str,
-    store: Store,
-    planner: Planner,
-    publisher: Publisher,
-    quarantine: QuarantineReport,
-    chunk_size: int,
-) -> IngestSummary:
     summary = IngestSummary()
     # one hold of the publisher lock from the recovery to the last confirmation: no other
     # process publishes for the province in between
