@@ -113,13 +113,7 @@ def ingest(
                         quarantine.refusal(item)
                     else:
                         parsed.append(item)
-                existing = store.records(ids)
-                current = store.current_versions(list(existing))
-                plan = (
-                    planner.plan_entries(parsed, existing, current, ids=ids)
-                    if kind == "entries"
-                    else planner.plan_evaluations(parsed, existing, current, ids=ids)
-                )
+                plan = planner.plan_stored(store, kind, parsed, ids)
                 for refusal in plan.refusals:
                     quarantine.delta(source_name, refusal)
                 summary.valid += len(parsed) - len(plan.refusals)

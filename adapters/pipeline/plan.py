@@ -28,7 +28,7 @@ from adapters.core.lifecycle import can_amend, transition_error
 from adapters.core.model import EntryStatus, ListEntry, ListType, SourceEntry, SourceEvaluation
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
-from adapters.store.store import Changes, OutboxOp, StoredRecord, StoredVersion
+from adapters.store.store import Changes, OutboxOp, Store, StoredRecord, StoredVersion
 
 RESULT_ACTIVE, RESULT_REVOKED = 1, 2
 
@@ -101,6 +101,15 @@ class Planner:
         self.keyring = keyring
         self.tag_key_version = tag_key_version
         self.now = now
+
+    def plan_stored(self, store: Store, kind: str, parsed: Sequence[Parsed[Any]], ids: Sequence[str]) -> Plan:
+        """Plan a chunk of ``kind`` ("entries" or "evaluations") against what ``store`` holds
+        now; ``ids`` are the parsed records' ids (0x hex) in the same order."""
+        existing = store.records(ids)
+        current = store.current_versions(list(existing))
+        if kind == "entries":
+            return self.plan_entries(parsed, existing, current, ids=ids)
+        return self.plan_evaluations(parsed, existing, current, ids=ids)
 
     # -- shared -----------------------------------------------------------------------------
 

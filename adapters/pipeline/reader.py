@@ -15,7 +15,6 @@ processes more than the rest of the hand-over.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import pickle
 import subprocess
@@ -41,7 +40,7 @@ from adapters.core.model import (
 from adapters.core.provinces import Province
 from adapters.dialects import DIALECTS
 from adapters.dialects.base import Parsed, Refusal, Source
-from adapters.pipeline.collector import BULK_THRESHOLD
+from adapters.pipeline.collector import bulk_work
 
 Kind = Literal["entries", "evaluations"]
 Chunk = tuple[list[Parsed[Any] | Refusal], list[str]]  # items, record ids of the parsed ones in order
@@ -202,5 +201,7 @@ def _size(path: Path) -> int:
 
 if __name__ == "__main__":
     _province, _kind, _source, _size_arg = sys.argv[1:5]
-    gc.set_threshold(BULK_THRESHOLD)  # the whole process is bulk work (see adapters.pipeline.collector)
-    _produce(_province, "entries" if _kind == "entries" else "evaluations", _source, int(_size_arg), sys.stdout.buffer)
+    with bulk_work():
+        _produce(
+            _province, "entries" if _kind == "entries" else "evaluations", _source, int(_size_arg), sys.stdout.buffer
+        )

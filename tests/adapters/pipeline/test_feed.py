@@ -41,13 +41,8 @@ def _parsed(records: list[Any]) -> list[Parsed[Any]]:
 
 def _plan(store: Store, planner: Planner, records: list[Any]) -> Plan:
     """Plan ``records`` (all entries or all results) against what ``store`` holds."""
-    items = _parsed(records)
-    ids = [_rid(r) for r in records]
-    existing = store.records(ids)
-    current = store.current_versions(list(existing))
-    if isinstance(records[0], SourceEntry):
-        return planner.plan_entries(items, existing, current, ids=ids)
-    return planner.plan_evaluations(items, existing, current, ids=ids)
+    kind = "entries" if isinstance(records[0], SourceEntry) else "evaluations"
+    return planner.plan_stored(store, kind, _parsed(records), [_rid(r) for r in records])
 
 
 def _rid(record: Any) -> str:
