@@ -24,6 +24,7 @@ from adapters.pipeline.plan import Planner, utc_now
 from adapters.pipeline.publisher import Publisher
 from adapters.pipeline.sync import Syncer
 from adapters.store import Store
+from adapters.store.publishing import StoreBusy
 from node.client import LedgerClient
 from node.deploy import Deployment
 from node.errors import LedgerError
@@ -60,6 +61,7 @@ class Exchange:
         self._lock = threading.Lock()
         self.sync_rounds = 0
         self.last_sync_error: str | None = None
+        self.publishing_elsewhere: set[Province] = set()  # another process held the lock last round
 
     # -- start ----------------------------------------------------------------------------
 
@@ -118,15 +120,29 @@ class Exchange:
             part.syncer = Syncer(province=p, store=part.store, view=view, source=source, keyring=keyring)
 
     def sync_round(self) -> dict[Province, Any]:
-        """One round: every province follows the ledger, then publishes what that asked for."""
+        """One round: every province follows the ledger, then publishes what that asked for.
+
+        A province for which another process is publishing (``yrdx adapter ingest`` of a large
+        export, say) still follows the ledger; its own ledger writes stay in its outbox for a
+        later round, or for that process, which drains the outbox before it lets go. The round
+        does not wait for it, so the other provinces' sync goes on meanwhile.
+        """
         results: dict[Province, Any] = {}
         with self._lock:
             for p, part in self.provinces.items():
                 if part.syncer is None:
                     continue
                 results[p] = part.syncer.run_once()
-                part.publisher.pump()
-                part.publisher.drain()
+                try:
+                    with part.publisher.turn(wait=0):
+                        part.publisher.pump()
+                        part.publisher.drain()
+                except StoreBusy as exc:
+                    if p not in self.publishing_elsewhere:
+                        log.info("%s: not publishing this round: %s", p.value, exc)
+                    self.publishing_elsewhere.add(p)
+                else:
+                    self.publishing_elsewhere.discard(p)
             self.sync_rounds += 1
         return results
 

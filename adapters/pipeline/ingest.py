@@ -99,7 +99,7 @@ def ingest(
     summary = IngestSummary()
     # one hold of the publisher lock from the recovery to the last confirmation: no other
     # process publishes for the province in between
-    with publisher.store.publishing():
+    with publisher.turn():
         publisher.recover()
         failed_before = len(store.failed_ops())
         published_op = "publish" if kind == "entries" else "results"

@@ -171,7 +171,8 @@ class Publisher:
 
     ``pump`` sends whatever is pending (keeping up to ``depth`` transactions in flight and
     completing the oldest as needed); ``drain`` waits for everything sent. Each holds the
-    store's publisher lock while it works, so publishers in other processes take turns; should
+    store's publisher lock while it works (``turn``), so publishers in other processes take
+    turns; should
     two publish at once all the same, the store's claim keeps them from sending the same
     operation twice.
     """
@@ -201,11 +202,24 @@ class Publisher:
         self._feed_overflows = 0
         self._taken = 0
 
+    # -- turns --------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def turn(self, *, wait: float | None = None) -> Iterator[None]:
+        """Hold the store's publisher lock for a block (``Store.publishing``; ``wait``: seconds
+        before ``StoreBusy``). Taking it afresh forgets the nonce counter: another process may
+        have signed for the province meanwhile, and a nonce it used would have this one's next
+        batch refused."""
+        with self.store.publishing(wait=wait) as taken:
+            if taken:
+                self.client.nonces.resync()
+            yield
+
     # -- recovery ---------------------------------------------------------------------------
 
     def recover(self) -> int:
         """Finish or re-send every journaled batch left by an earlier run; returns how many."""
-        with self.store.publishing():
+        with self.turn():
             return self._recover()
 
     def _recover(self) -> int:
@@ -228,7 +242,7 @@ class Publisher:
 
     def pump(self) -> None:
         """Batch and send the pending outbox operations."""
-        with self.store.publishing():
+        with self.turn():
             self._pump()
 
     def _pump(self) -> None:
@@ -324,7 +338,7 @@ class Publisher:
             finally:
                 self._feed = None
 
-        with self.store.publishing():
+        with self.turn():
             thread = threading.Thread(target=loop, name="publisher", daemon=True)
             thread.start()
             try:
@@ -338,7 +352,7 @@ class Publisher:
 
     def drain(self) -> PublishStats:
         """Wait for every sent batch, publishing again whatever a failure sent back."""
-        with self.store.publishing():
+        with self.turn():
             while True:
                 self._complete(until=0)
                 if not self.store.has_pending():

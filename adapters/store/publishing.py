@@ -59,18 +59,23 @@ _HOLDS_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def publisher_lock(engine: Engine, *, wait: float | None = None) -> Iterator[None]:
+def publisher_lock(engine: Engine, *, wait: float | None = None) -> Iterator[bool]:
     """Hold ``engine``'s store's publisher lock for the block; wait at most ``wait`` seconds
-    (None: as long as it takes) for another process to let go."""
+    (None: as long as it takes) for another process to let go.
+
+    Yields whether this block took the lock (rather than joining a hold of this process):
+    another process may have published for the province since this one last held it.
+    """
     name = engine.url.render_as_string(hide_password=True)
     with _HOLDS_GUARD:
         hold = _HOLDS.setdefault(name, _Hold())
     with hold.mutex:
-        if hold.users == 0:
+        taken = hold.users == 0
+        if taken:
             hold.release = _take(engine, name, wait)
         hold.users += 1
     try:
-        yield
+        yield taken
     finally:
         with hold.mutex:
             hold.users -= 1

@@ -149,9 +149,10 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def publishing(self, *, wait: float | None = None) -> contextlib.AbstractContextManager[None]:
+    def publishing(self, *, wait: float | None = None) -> contextlib.AbstractContextManager[bool]:
         """Hold the store's publisher lock for a block: one process publishes for a province at
-        a time (see ``adapters.store.publishing``); ``wait``: seconds before ``StoreBusy``."""
+        a time (see ``adapters.store.publishing``); ``wait``: seconds before ``StoreBusy``.
+        Yields whether the block took the lock, rather than joining this process's hold."""
         return publisher_lock(self.engine, wait=wait)
 
     @property

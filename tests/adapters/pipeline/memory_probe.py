@@ -37,6 +37,9 @@ class OutboxConfirmer:
         self.stats = PublishStats()
         self._nonce = 0
 
+    def turn(self) -> contextlib.AbstractContextManager[bool]:
+        return self.store.publishing()
+
     def recover(self) -> int:
         return 0
 

@@ -89,10 +89,11 @@ def test_a_holder_killed_with_sigkill_leaves_the_lock_free(store: Store, stores:
 def test_within_one_process_the_lock_is_reentrant_and_shared(store: Store, stores: StoreFactory) -> None:
     other = Store.open(stores.dsn("zj"))  # another Store of the same database in this process
     try:
-        with store.publishing(wait=0.1), store.publishing(wait=0.1), other.publishing(wait=0.1):
+        with store.publishing(wait=0.1) as a, store.publishing(wait=0.1) as b, other.publishing(wait=0.1) as c:
+            assert (a, b, c) == (True, False, False)  # taken once, then joined
             assert _try_elsewhere(stores.dsn("zj")) == 3  # held: another process gives up
-        with store.publishing(wait=0.1):
-            pass  # let go when the last user left, taken again
+        with store.publishing(wait=0.1) as again:
+            assert again  # let go when the last user left, taken again
     finally:
         other.close()
     assert _try_elsewhere(stores.dsn("zj")) == 0

@@ -1,0 +1,107 @@
+"""The running exchange (``yrdx up``) and another process publishing for one of its provinces,
+as ``yrdx adapter ingest`` of a large export does: the sync rounds go on for every province
+meanwhile, the busy province still follows the ledger and keeps its own ledger writes in its
+outbox, and once the other process lets go they are published, with nonces read afresh."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.core.provinces import PROVINCES, Province
+from adapters.pipeline.sync import synced_set
+from adapters.store import schema
+from node.engines import Anvil
+from tests.adapters.store.test_publisher_lock import Holder
+from yrdx.context import DataDir
+from yrdx.runtime import Exchange
+
+pytestmark = [pytest.mark.ledger, pytest.mark.slow]
+
+ZJ = Province.ZJ
+
+
+@pytest.fixture
+def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exchange, str]]:
+    with Anvil() as anvil:
+        dd = DataDir(tmp_path_factory.mktemp("turns") / "data")
+        dd.root.mkdir(parents=True)
+        ex = Exchange(dd, rpc_url=anvil.url)
+        ex.prepare()
+        ex.ingest_samples()
+        ex.attach_syncers()
+        try:
+            yield ex, anvil.url
+        finally:
+            ex.stop()
+
+
+def _round_within(ex: Exchange, seconds: float) -> None:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ex.sync_round()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"the sync round did not finish within {seconds} s"
+    if errors:
+        raise errors[0]
+
+
+def _batches_by_state(ex: Exchange, province: Province) -> dict[str, int]:
+    b = schema.batches
+    with ex.provinces[province].store.engine.connect() as conn:
+        rows = conn.execute(select(b.c.state, func.count()).group_by(b.c.state))
+        return {str(state): int(n) for state, n in rows}
+
+
+def _others(ex: Exchange, province: Province) -> set[tuple[str, int, int]]:
+    """(record id, version, status) of every record the other provinces own, as they hold it."""
+    return {
+        (rec.record_id, rec.version, rec.status)
+        for other, part in ex.provinces.items()
+        if other is not province
+        for rec, _ in part.store.iter_records(origin="own")
+    }
+
+
+def test_sync_goes_on_while_another_process_publishes_for_a_province(exchange: tuple[Exchange, str]) -> None:
+    ex, url = exchange
+    zj = ex.provinces[ZJ]
+    mined_before = _batches_by_state(ex, ZJ)
+    holder = Holder(zj.store.dsn)
+    try:
+        # the other process signs with Zhejiang's key meanwhile: the nonce Zhejiang's publisher
+        # here would draw next is taken
+        other = ex.data_dir.province_client(ZJ, rpc_url=url)
+        assert other.account is not None
+        transfer = other.sign(to=other.account.address, data=b"", gas=21_000)
+        other.submit(transfer)
+        assert other.wait(transfer).status == 1
+
+        _round_within(ex, 120)
+
+        assert ex.publishing_elsewhere == {ZJ}
+        assert synced_set(zj.store) == _others(ex, ZJ)  # it followed the ledger all the same
+        assert zj.store.has_pending()  # its recognitions wait in its outbox
+        assert _batches_by_state(ex, ZJ) == mined_before  # and nothing was sent
+        for p in PROVINCES:
+            if p is not ZJ:
+                assert synced_set(ex.provinces[p].store) == _others(ex, p), p
+    finally:
+        holder.stop()
+
+    _round_within(ex, 120)
+    assert ex.publishing_elsewhere == set()
+    assert not zj.store.has_pending()
+    after = _batches_by_state(ex, ZJ)
+    assert after.get("failed", 0) == 0, after  # no batch went out on a nonce already used
+    assert after["mined"] > mined_before["mined"]
