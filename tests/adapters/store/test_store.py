@@ -405,3 +405,22 @@ def test_a_sqlite_store_that_cannot_be_created_is_unavailable(tmp_path: Path) ->
     blocker.write_text("")
     with pytest.raises(StoreUnavailable, match="not-a-directory"):
         Store.open(sqlite_dsn(blocker / "stores" / "zj.db"))
+
+
+def test_every_sqlite_connection_gets_the_store_settings(tmp_path: Path) -> None:
+    engine = create_store_engine(sqlite_dsn(tmp_path / "settings.db"))
+    try:
+        with engine.connect() as first, engine.connect() as second:  # two pooled connections
+            for conn in (first, second):
+                settings = {
+                    name: conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+                    for name in ("journal_mode", "synchronous", "wal_autocheckpoint", "journal_size_limit")
+                }
+                assert settings == {
+                    "journal_mode": "wal",
+                    "synchronous": 1,  # NORMAL
+                    "wal_autocheckpoint": 10_000,
+                    "journal_size_limit": 64 * 1024 * 1024,
+                }
+    finally:
+        engine.dispose()
