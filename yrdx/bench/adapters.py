@@ -1,6 +1,9 @@
 """``yrdx bench adapters``: per dialect and engine, entries/s from export file to confirmed on the
 ledger, entries/s synced into a peer province's store, peak RSS, and the raw ledger ceiling
-measured in the same run, and the CPU time the pipeline's own processes spend per entry.
+measured in the same run, the CPU time the pipeline's own processes spend per entry, and the
+busy CPU time of the whole machine per entry during the ingest and during the raw ceiling's run
+(every process, the ledger's included): from it, the most the ingest could reach on this
+machine's cores.
 
 Each (engine, province) pair gets a fresh engine and data dir. The ingest and the sync run in a
 child process (``python -m yrdx.bench.adapters``) that times them in-process and reports its
@@ -25,6 +28,7 @@ from adapters.core.provinces import PROVINCES, Province
 from adapters.core.synthetic import generate
 from adapters.dialects import DIALECTS
 from yrdx.bench import ledger as ledger_bench
+from yrdx.bench.machine import BusyMeter
 from yrdx.context import DataDir, init_development
 
 
@@ -36,12 +40,22 @@ class AdapterFigures:
     sync_entries_per_s: float
     peak_rss_mb: float
     pipeline_cpu_us_per_entry: float  # ingest: the adapter's processes, CPU seconds per entry × 10⁶
+    # busy CPU time of the whole machine per entry (every process, the ledger's included),
+    # during the ingest and during the raw ceiling's run; None where the machine does not say
+    machine_cpu_us_per_entry: float | None
+    raw_machine_cpu_us_per_entry: float | None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def machine_bound(self, cores: int) -> float | None:
+        """The most entries/s the ingest could reach on ``cores`` fully busy cores at the CPU
+        time per entry the whole machine spent on it."""
+        cpu = self.machine_cpu_us_per_entry
+        return cores * 1e6 / cpu if cpu else None
 
-def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: int) -> dict[str, float]:
+
+def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: int) -> dict[str, float | None]:
     """Ingest ``export`` as ``province`` and sync it into a peer; runs in the child process."""
     from adapters.chain.view import LedgerView
     from adapters.pipeline.ingest import QuarantineReport, ingest
@@ -57,6 +71,7 @@ def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: i
     publisher = Publisher(store=store, client=client, deployment=deployment, batch_size=batch)
     planner = Planner(keyring=dd.keyring(), tag_key_version=1, now=utc_now)
     cpu = _cpu_seconds()
+    busy = BusyMeter()
     start = time.perf_counter()
     summary = ingest(
         province=province,
@@ -69,6 +84,7 @@ def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: i
         quarantine=QuarantineReport(None),
     )
     ingest_s = time.perf_counter() - start
+    machine_cpu = busy.us_per(summary.read)
     ingest_cpu = _cpu_seconds() - cpu  # the reader process has been waited for: it is counted
     if summary.published != summary.read:
         raise RuntimeError(f"published {summary.published} of {summary.read}: {summary}")
@@ -96,6 +112,7 @@ def _worker(url: str, data_dir: Path, province: Province, export: Path, batch: i
         "sync_entries_per_s": synced / sync_s,
         "peak_rss_mb": peak_kb / 1024,
         "pipeline_cpu_us_per_entry": ingest_cpu / summary.read * 1e6,
+        "machine_cpu_us_per_entry": machine_cpu,
     }
 
 
@@ -139,11 +156,17 @@ def measure(
     return AdapterFigures(
         entries=entries,
         entries_per_s=round(figures["entries_per_s"], 1),
-        raw_entries_per_s=round(raw, 1),
+        raw_entries_per_s=round(raw.entries_per_s, 1),
         sync_entries_per_s=round(figures["sync_entries_per_s"], 1),
         peak_rss_mb=round(figures["peak_rss_mb"], 1),
         pipeline_cpu_us_per_entry=round(figures["pipeline_cpu_us_per_entry"], 1),
+        machine_cpu_us_per_entry=_rounded(figures["machine_cpu_us_per_entry"]),
+        raw_machine_cpu_us_per_entry=_rounded(raw.machine_cpu_us_per_entry),
     )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from node.dev_accounts import dev_accounts
 from node.engines import Anvil
 from node.http import rpc_session
 from node.pipeline import TxPipeline
+from yrdx.bench.machine import BusyMeter
 
 ZJ = 33
 BLACK = 2
@@ -92,7 +93,16 @@ def _pipelined(client: LedgerClient, lists: str, count: int, batch: int, depth: 
     return count / (time.perf_counter() - start), gas
 
 
-def raw_rate(client: LedgerClient, url: str, lists: str, count: int, batch: int) -> float:
+@dataclass(frozen=True)
+class RawRun:
+    """The raw ceiling: entries/s, and the busy CPU time of the whole machine per entry while
+    it ran (the engine's included; None where the machine does not say)."""
+
+    entries_per_s: float
+    machine_cpu_us_per_entry: float | None
+
+
+def raw_rate(client: LedgerClient, url: str, lists: str, count: int, batch: int) -> RawRun:
     signed: list[SignedTx] = []
     for offset in range(0, count, batch):
         n = min(batch, count - offset)
@@ -104,6 +114,7 @@ def raw_rate(client: LedgerClient, url: str, lists: str, count: int, batch: int)
     ]
     session = rpc_session(url)
     headers = {"Content-Type": "application/json"}
+    busy = BusyMeter()
     start = time.perf_counter()
     for body in bodies:
         answer = orjson.loads(session.post(url, data=body, headers=headers, timeout=60).content)
@@ -111,9 +122,10 @@ def raw_rate(client: LedgerClient, url: str, lists: str, count: int, batch: int)
             raise RuntimeError(f"raw send refused: {answer['error']}")
     client.wait(signed[-1], timeout=600)
     elapsed = time.perf_counter() - start
+    cpu = busy.us_per(count)
     for tx in signed:  # every one mined and successful, checked outside the timing
         client.wait(tx)
-    return count / elapsed
+    return RawRun(count / elapsed, cpu)
 
 
 def _status_gas(client: LedgerClient, lists: str, batch: int) -> float:
@@ -146,7 +158,7 @@ def measure(name: str, *, entries: int, batch: int = 100, depth: int = 8, url: s
         status_gas = _status_gas(client, lists, batch)
     with engine(name, url) as rpc:
         deployment, client = fresh_deployment(rpc)
-        raw = raw_rate(client, rpc, deployment.address("CreditLists"), entries, batch)
+        raw = raw_rate(client, rpc, deployment.address("CreditLists"), entries, batch).entries_per_s
     return LedgerFigures(
         entries=entries,
         batch=batch,

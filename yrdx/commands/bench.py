@@ -70,15 +70,7 @@ def adapters_cmd(
             figures = adapters.measure(engine, p, entries=count, batch=batch, url=rpc)
             results[engine][p.value] = figures.as_json()
             if not as_json:
-                share = figures.entries_per_s / figures.raw_entries_per_s
-                cpu = figures.pipeline_cpu_us_per_entry
-                typer.echo(
-                    f"{engine:9s} {p.value}  {figures.entries_per_s:9.1f} entries/s file->chain  "
-                    f"raw ceiling {figures.raw_entries_per_s:9.1f} ({share:.0%})  "
-                    f"sync {figures.sync_entries_per_s:9.1f} entries/s  peak RSS {figures.peak_rss_mb:.0f} MB  "
-                    f"pipeline CPU {cpu:.0f} us/entry (at most {(os.cpu_count() or 1) * 1e6 / cpu:,.0f} entries/s "
-                    f"on {os.cpu_count()} cores with the ledger free)"
-                )
+                typer.echo(_adapter_line(engine, p, figures, os.cpu_count() or 1))
     if as_json:
         typer.echo(json.dumps(results))
 
@@ -147,3 +139,23 @@ def replay_cmd(
         )
     if as_json:
         typer.echo(json.dumps(results))
+
+
+def _adapter_line(engine: str, province: Province, figures: adapters.AdapterFigures, cores: int) -> str:
+    raw = figures.raw_entries_per_s
+    cpu = figures.pipeline_cpu_us_per_entry
+    line = (
+        f"{engine:9s} {province.value}  {figures.entries_per_s:9.1f} entries/s file->chain  "
+        f"raw ceiling {raw:9.1f} ({figures.entries_per_s / raw:.0%})  "
+        f"sync {figures.sync_entries_per_s:9.1f} entries/s  peak RSS {figures.peak_rss_mb:.0f} MB  "
+        f"pipeline CPU {cpu:.0f} us/entry (at most {cores * 1e6 / cpu:,.0f} entries/s on {cores} cores "
+        "with the ledger free)"
+    )
+    bound = figures.machine_bound(cores)
+    if bound is not None:
+        line += (
+            f"  machine CPU {figures.machine_cpu_us_per_entry:.0f} us/entry, raw ceiling's "
+            f"{figures.raw_machine_cpu_us_per_entry or 0:.0f} (at most {bound:,.0f} entries/s, "
+            f"{bound / raw:.0%} of raw, on {cores} cores)"
+        )
+    return line
