@@ -265,7 +265,16 @@ class Dialect(ABC):
             return count
         return self._write_rows(kind, rows, dest)
 
+    def pull(self, kind: ExportKind, url: str) -> Iterator[Any]:
+        """The records of ``kind`` pulled from the platform's export endpoint at ``url`` (its
+        base); a platform that exports files only has none."""
+        raise DialectError(url, f"the {self.province.value} platform exports files only: give the export's path")
+
     def _read(self, kind: ExportKind, source: Source) -> Iterator[Any]:
+        if is_url(source):
+            assert isinstance(source, str)
+            yield from self.pull(kind, source)
+            return
         name = source_name(source)
         codec = self.codec(kind)
         validator = RecordValidator()
@@ -289,6 +298,11 @@ class Dialect(ABC):
     @abstractmethod
     def _write_rows(self, kind: ExportKind, rows: Iterable[Mapping[str, Any]], stream: IO[bytes]) -> int:
         """Serialise native rows to ``stream``."""
+
+
+def is_url(source: Source) -> bool:
+    """Whether ``source`` names a platform's export endpoint rather than a file."""
+    return isinstance(source, str) and source.startswith(("http://", "https://"))
 
 
 def source_name(source: Source) -> str:

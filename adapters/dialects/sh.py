@@ -27,7 +27,8 @@ Evaluation results (``evaluations.jsonl``)
     ``evaluated_on`` · ``valid_to`` or ``null`` · ``status`` ``active``/``revoked`` ·
     ``updated_at`` · ``province`` (optional, as above).
 
-HTTP export endpoint (pulled by ``pull``)
+HTTP export endpoint (pulled by ``pull``; ``read_entries`` and ``read_evaluations`` given an
+``http(s)://`` base URL pull from it)
     ``GET {base}/entries?limit=N[&cursor=C]`` (and ``{base}/evaluations``) answers 200 with
     ``{"items": [row, ...], "next_cursor": "C2" | null}``; rows are exactly the file's
     objects. The first request carries no cursor; the last page has ``next_cursor`` null.
@@ -54,6 +55,8 @@ from adapters.core.validate import RecordValidator
 from adapters.dialects.base import Column, Dialect, ExportKind, Parsed, Refusal, RowCodec, lookup, text
 
 _BOM = b"\xef\xbb\xbf"
+PULL_PAGE = 1_000  # records asked for per request
+PULL_TIMEOUT_S = 60.0  # per request
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 LIST_TYPES = {"red": ListType.RED, "black": ListType.BLACK}
@@ -202,6 +205,12 @@ class ShanghaiDialect(Dialect):
             buffer.append(b"")
             stream.write(b"\n".join(buffer))
         return count
+
+    def pull(self, kind: ExportKind, url: str) -> Iterator[Any]:
+        """``kind`` pulled page by page from the export endpoint whose base is ``url``
+        (``{url}/entries``, ``{url}/evaluations``); what ``read_entries`` does with a URL."""
+        with httpx.Client(timeout=PULL_TIMEOUT_S) as client:
+            yield from self._pull(kind, client, url, PULL_PAGE, None)
 
     def pull_entries(
         self, client: httpx.Client, base_url: str, *, limit: int = 1000, cursor: str | None = None

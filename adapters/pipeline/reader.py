@@ -39,7 +39,7 @@ from adapters.core.model import (
 )
 from adapters.core.provinces import Province
 from adapters.dialects import DIALECTS
-from adapters.dialects.base import Parsed, Refusal, Source
+from adapters.dialects.base import Parsed, Refusal, Source, is_url
 from adapters.pipeline.collector import bulk_work
 
 Kind = Literal["entries", "evaluations"]
@@ -120,7 +120,7 @@ def _unpack(rows: list[tuple[Any, ...] | Refusal]) -> list[Parsed[Any] | Refusal
 
 def _produce(province: str, kind: Kind, source: str, size: int, out: BinaryIO) -> None:
     """Child process: write framed chunks of ``source`` to ``out``, then an end (or error) frame."""
-    src: Source = source if source.startswith(("http://", "https://")) else Path(source)
+    src: Source = source if is_url(source) else Path(source)
     try:
         for items, ids in _chunks(Province(province), kind, src, size):
             _frame(out, ("chunk", (_pack(items), ids)))
@@ -158,9 +158,7 @@ def _read_frame(stream: IO[bytes]) -> tuple[str, Any] | None:
 def read_chunks(province: Province, kind: Kind, source: Source, *, size: int) -> Iterator[Chunk]:
     """Chunks of validated records (or refusals) of ``source``, each with the record ids of
     its parsed records. Raises ``DialectError`` like the dialect reader does."""
-    big = isinstance(source, str | os.PathLike) and (
-        str(source).startswith(("http://", "https://")) or _size(Path(source)) >= IN_PROCESS_BELOW
-    )
+    big = isinstance(source, str | os.PathLike) and (is_url(source) or _size(Path(source)) >= IN_PROCESS_BELOW)
     if not big:
         yield from _chunks(province, kind, source, size)
         return

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from adapters.store import Store, sqlite_dsn
+from tests.adapters.shanghai_platform import Platform
+from tests.adapters.shanghai_platform import serve as serve_shanghai_platform
 
 PG_ADMIN_ENV = "YRDX_TEST_POSTGRES_DSN"
 PG_ADMIN_DEFAULT = "postgresql+psycopg://yrdx:yrdx@127.0.0.1:5432/yrdx_test"
@@ -115,3 +117,10 @@ def stores(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield factory
     finally:
         factory.close()
+
+
+@pytest.fixture
+def platform() -> Iterator[tuple[Platform, str]]:
+    """Shanghai's platform serving the bundled sample entries, and its export endpoint's base URL."""
+    with serve_shanghai_platform() as served:
+        yield served

@@ -12,6 +12,7 @@ import typer
 from adapters.chain.view import LedgerView
 from adapters.core.errors import AdapterError, DialectError
 from adapters.core.provinces import PROVINCES, Province
+from adapters.dialects.base import is_url
 from adapters.pipeline.export import export
 from adapters.pipeline.ingest import Kind, QuarantineReport, ingest
 from adapters.pipeline.packages import PackageSource, StorePackageSource
@@ -72,7 +73,15 @@ def _province(value: str) -> Province:
 
 @app.command("ingest")
 def ingest_cmd(
-    source: Annotated[str, typer.Argument(help="The export file (Shanghai: also an http(s):// export endpoint).")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help=(
+                "The export file; for Shanghai also its platform's export endpoint, an http(s):// base URL "
+                "(records are pulled from URL/entries or URL/evaluations)."
+            )
+        ),
+    ],
     province: ProvinceOption,
     kind: Annotated[str, typer.Option("--kind", help="entries or evaluations.")] = "entries",
     quarantine: Annotated[
@@ -107,7 +116,7 @@ def ingest_cmd(
         )
         planner = Planner(keyring=dd.keyring(), tag_key_version=int(tag_version), now=utc_now)
         publisher = Publisher(store=store, client=client, deployment=deployment, batch_size=batch_size)
-        src: str | Path = source if source.startswith(("http://", "https://")) else Path(source)
+        src: str | Path = source if is_url(source) else Path(source)
         kind_: Kind = "entries" if kind == "entries" else "evaluations"
         summary = ingest(
             province=p,

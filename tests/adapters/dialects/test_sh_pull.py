@@ -1,80 +1,19 @@
-"""Shanghai's HTTP export endpoint, served by a small local server on 127.0.0.1."""
+"""Shanghai's HTTP export endpoint, served by a small local server on 127.0.0.1: paging, bad
+items, failures, and ``read_entries`` given the endpoint's URL."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlparse
-
 import httpx
-import orjson
 import pytest
 
 from adapters.core.errors import DialectError
 from adapters.core.provinces import Province
 from adapters.dialects import DIALECTS, Parsed, Refusal, ShanghaiDialect
 from adapters.samples import sample_path
+from tests.adapters.shanghai_platform import ROWS, Platform
 
 SH = DIALECTS[Province.SH]
 assert isinstance(SH, ShanghaiDialect)
-ROWS = [orjson.loads(line) for line in sample_path(Province.SH, "entries").read_bytes().splitlines()]
-
-
-class Platform:
-    """Pages ``rows`` by an opaque cursor; ``faults`` changes how it answers."""
-
-    def __init__(self) -> None:
-        self.rows: list[Any] = list(ROWS)
-        self.fault: str | None = None
-        self.requests: list[dict[str, list[str]]] = []
-
-    def page(self, query: dict[str, list[str]]) -> tuple[int, bytes]:
-        self.requests.append(query)
-        if self.fault == "500":
-            return 500, b"oops"
-        if self.fault == "html":
-            return 200, b"<html></html>"
-        limit = int(query["limit"][0])
-        start = int(query.get("cursor", ["c0"])[0][1:])
-        items = self.rows[start : start + limit]
-        following = start + limit
-        next_cursor = f"c{following}" if following < len(self.rows) else None
-        if self.fault == "loop":
-            next_cursor = "c0"
-        return 200, orjson.dumps({"items": items, "next_cursor": next_cursor})
-
-
-@pytest.fixture
-def platform() -> Iterator[tuple[Platform, str]]:
-    state = Platform()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            url = urlparse(self.path)
-            if url.path != "/export/entries":
-                self.send_error(404)
-                return
-            status, body = state.page(parse_qs(url.query))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/export"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_pull_pages_through_the_cursor(platform: tuple[Platform, str]) -> None:
@@ -110,3 +49,26 @@ def test_pull_faults_are_dialect_errors(platform: tuple[Platform, str], fault: s
 def test_pull_unreachable_is_a_dialect_error() -> None:
     with httpx.Client(timeout=1) as client, pytest.raises(DialectError, match="request failed"):
         list(SH.pull_entries(client, "http://127.0.0.1:9/export"))
+
+
+def test_reading_a_url_pulls_from_the_endpoint(platform: tuple[Platform, str]) -> None:
+    state, base = platform
+    pulled = list(SH.read_entries(base))
+    assert [i.record for i in pulled if isinstance(i, Parsed)] == [
+        i.record for i in SH.read_entries(sample_path(Province.SH, "entries")) if isinstance(i, Parsed)
+    ]
+    assert len(pulled) == len(ROWS) and state.requests[0]["limit"] == ["1000"]
+
+
+def test_reading_a_url_reports_the_endpoint_failing(platform: tuple[Platform, str]) -> None:
+    state, base = platform
+    state.fault = "500"
+    with pytest.raises(DialectError, match="HTTP 500"):
+        list(SH.read_entries(base))
+
+
+@pytest.mark.parametrize("province", [Province.JS, Province.ZJ, Province.AH], ids=lambda p: p.value)
+def test_platforms_without_an_endpoint_refuse_a_url(province: Province) -> None:
+    with pytest.raises(DialectError, match="exports files only") as raised:
+        list(DIALECTS[province].read_entries("http://127.0.0.1:9/export"))
+    assert raised.value.source == "http://127.0.0.1:9/export"

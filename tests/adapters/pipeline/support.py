@@ -217,7 +217,7 @@ class Net:
             return CliRunner().invoke(app, args, catch_exceptions=True)
 
     def ingest_cli(
-        self, p: Province, path: Path, kind: str = "entries", *, quarantine: Path | None = None
+        self, p: Province, path: Path | str, kind: str = "entries", *, quarantine: Path | None = None
     ) -> tuple[int, dict[str, int] | None, Result]:
         """``yrdx adapter ingest --json``: exit code, the printed summary (None if none) and the run."""
         args = ["adapter", "ingest", "--province", p.value, str(path), "--kind", kind, "--json"]

@@ -30,6 +30,7 @@ from tests.adapters.pipeline.support import (
     read_valid,
     record_key,
 )
+from tests.adapters.shanghai_platform import Platform
 
 pytestmark = pytest.mark.ledger
 
@@ -147,6 +148,39 @@ def test_a_valid_export_exits_0(net: Net, tmp_path: Path) -> None:
         assert code == 0, run.output
         assert summary is not None and summary["quarantined"] == 0 and summary["published"] == summary["read"] > 0
         assert quarantine.read_text(encoding="utf-8") == ""
+
+
+def test_shanghai_ingests_from_its_platforms_export_endpoint(
+    net: Net, platform: tuple[Platform, str], tmp_path: Path
+) -> None:
+    state, base = platform
+    state.rows = [*state.rows[:5], {**state.rows[5], "list_type": "grey"}, *state.rows[6:]]
+    quarantine = tmp_path / "quarantine.jsonl"
+    code, summary, run = net.ingest_cli(Province.SH, base, quarantine=quarantine)
+    assert code == 3, run.output
+    assert summary is not None
+    assert {k: summary[k] for k in SUMMARY_KEYS} == {
+        "read": len(state.rows),
+        "valid": len(state.rows) - 1,
+        "quarantined": 1,
+        "published": len(state.rows) - 1,
+        "already_published": 0,
+    }
+    [refused] = quarantine_lines(quarantine)
+    assert refused["source"] == f"{base}/entries" and refused["field"] == "list_type"
+    assert refused["location"] == "page 1 item 5"
+    served = tmp_path / "served.jsonl"  # what the endpoint served, as a file
+    DIALECTS[Province.SH].write_rows("entries", state.rows, served)
+    expected = set(read_valid(Province.SH, "entries", served))
+    assert len(expected) == len(state.rows) - 1
+    assert_published_once(net.chain(), expected, Province.SH)
+    assert_anchored(net, Province.SH)
+
+
+def test_a_platform_without_an_endpoint_refuses_a_url_with_exit_2(net: Net) -> None:
+    code, summary, run = net.ingest_cli(Province.ZJ, "http://127.0.0.1:9/export")
+    assert code == 2 and summary is None
+    assert "http://127.0.0.1:9/export" in run.stderr and "exports files only" in run.stderr, run.stderr
 
 
 # --- files that cannot be read ----------------------------------------------------------
