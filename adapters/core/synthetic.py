@@ -587,6 +587,11 @@ class InvalidClass:
     record: Mutation | None = None
     native: object = None
     applies: Callable[[Any], bool] = lambda _: True
+    provinces: tuple[Province, ...] | None = None  # the dialects that can carry it (None: all)
+
+    def carried_by(self, province: Province) -> bool:
+        """Whether ``province``'s dialect can express a record broken this way."""
+        return self.provinces is None or province in self.provinces
 
 
 def _inner(source: Any) -> Any:
@@ -616,11 +621,40 @@ def _is_red(source: Any) -> bool:
     return isinstance(source, SourceEntry) and source.entry.list_type is ListType.RED
 
 
+def _has_kind_prefix(source: Any) -> bool:
+    """Whether the subject's kind fixes its USCC's leading characters (92, 11, 12, 5)."""
+    return _inner(source).subject_kind in _KIND_PREFIXED
+
+
+def _uscc_of_other_kind(s: Synthesizer, src: Any) -> Any:
+    """A well-formed USCC of the same region and organisation, but an enterprise's (91)."""
+    first17 = "91" + _inner(src).subject_id[2:17]
+    return _replace(src, subject_id=first17 + uscc_check_char(first17))
+
+
+def _ric_region_too_young(s: Synthesizer, src: Any) -> Any:
+    """A well-formed identity number whose address code (Pudong, 310115, created in 1993) did
+    not exist in its holder's birth year."""
+    return _replace(src, subject_id=make_ric("310115", dt.date(1960, 5, 5), s.rng.randrange(1, 999)))
+
+
+def _expired_without_end(s: Synthesizer, src: Any) -> Any:
+    return dataclasses.replace(_replace(src, valid_until=None), status=EntryStatus.EXPIRED)
+
+
 def _bad_ric_date(s: Synthesizer, src: Any) -> Any:
     first17 = _inner(src).subject_id[:6] + "19900230" + f"{s.rng.randrange(1000):03d}"
     return _replace(src, subject_id=first17 + ric_check_char(first17))
 
 
+_KIND_PREFIXED = frozenset(
+    {
+        SubjectKind.INDIVIDUAL_BUSINESS,
+        SubjectKind.GOVERNMENT_BODY,
+        SubjectKind.PUBLIC_INSTITUTION,
+        SubjectKind.SOCIAL_ORGANISATION,
+    }
+)
 _BOTH: tuple[ExportKind, ...] = ("entries", "evaluations")
 _ENTRIES: tuple[ExportKind, ...] = ("entries",)
 _EVALUATIONS: tuple[ExportKind, ...] = ("evaluations",)
@@ -663,6 +697,8 @@ INVALID_CLASSES: tuple[InvalidClass, ...] = (
         applies=_is_person,
     ),
     InvalidClass("ric_birth_date", "subject_id", _BOTH, _bad_ric_date, applies=_is_person),
+    InvalidClass("ric_region_too_young", "subject_id", _BOTH, _ric_region_too_young, applies=_is_person),
+    InvalidClass("uscc_of_other_kind", "subject_id", _BOTH, _uscc_of_other_kind, applies=_has_kind_prefix),
     InvalidClass(
         "authority_other_province",
         "authority_uscc",
@@ -682,6 +718,13 @@ INVALID_CLASSES: tuple[InvalidClass, ...] = (
         "local_id_length", "local_id", _BOTH, lambda s, x: _replace(x, local_id=(_inner(x).local_id * 3)[:40])
     ),
     InvalidClass("empty_name", "subject_name", _BOTH, lambda s, x: _replace(x, subject_name="　 ")),
+    InvalidClass(
+        "control_character",  # U+009F: one every dialect can carry, XML 1.0 included
+        "subject_name",
+        _BOTH,
+        lambda s, x: _replace(x, subject_name=_inner(x).subject_name[:2] + "\x9f" + _inner(x).subject_name[2:]),
+    ),
+    InvalidClass("empty_authority", "authority_name", _ENTRIES, lambda s, x: _replace(x, authority_name=" ")),
     InvalidClass("long_reason", "reason", _ENTRIES, lambda s, x: _replace(x, reason="情节严重" * 600)),
     InvalidClass("empty_basis", "legal_basis", _ENTRIES, lambda s, x: _replace(x, legal_basis="")),
     InvalidClass(
@@ -695,6 +738,26 @@ INVALID_CLASSES: tuple[InvalidClass, ...] = (
         "decided_on",
         _ENTRIES,
         lambda s, x: _replace(x, decided_on=x.entry.valid_from + dt.timedelta(days=7)),
+    ),
+    InvalidClass(
+        "decided_before_1990", "decided_on", _ENTRIES, lambda s, x: _replace(x, decided_on=dt.date(1989, 12, 31))
+    ),
+    InvalidClass(
+        "valid_until_after_2099", "valid_until", _ENTRIES, lambda s, x: _replace(x, valid_until=dt.date(2100, 1, 1))
+    ),
+    InvalidClass(
+        "evaluated_before_1990",
+        "evaluated_on",
+        _EVALUATIONS,
+        lambda s, x: _replace(x, evaluated_on=dt.date(1989, 12, 31)),
+    ),
+    InvalidClass("expired_without_end", "status", _ENTRIES, _expired_without_end),
+    InvalidClass(
+        "updated_at_without_zone",  # only Shanghai writes an offset; the others' times are China time
+        "updated_at",
+        _BOTH,
+        lambda s, x: dataclasses.replace(x, updated_at=x.updated_at.replace(tzinfo=None)),
+        provinces=(Province.SH,),
     ),
     InvalidClass(
         "valid_until_before_evaluation",
@@ -760,7 +823,7 @@ def _rows(
     from adapters.dialects import DIALECTS
 
     codec = DIALECTS[synth.province].codec(kind)
-    classes = [c for c in INVALID_CLASSES if kind in c.kinds]
+    classes = [c for c in INVALID_CLASSES if kind in c.kinds and c.carried_by(synth.province)]
     bad_rng = random.Random(  # noqa: S311 - synthetic data, not secrets
         synth.rng.random()
     )
