@@ -2,7 +2,8 @@
 
 Each province grades in its own scale; grades are 1-based on chain, best first. The mapping of
 each scheme onto the YRD scale is what the consortium adopts by quorum, per recognition domain,
-in the Evaluations contract; ``DEFAULT_AGREEMENT`` is the one a fresh deployment proposes.
+in the Evaluations contract; a fresh deployment proposes every scheme's ``yrd_indexes`` (see
+``yrdx.context.adopt_default_agreements``).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import random
 from enum import Enum
@@ -24,6 +25,7 @@ from adapters.core.canonical import (
     chain_valid_from,
     chain_valid_until,
     commitment,
+    commitment_of,
     entry_id,
     last_valid_day,
     local_id_bytes32,
@@ -80,7 +82,8 @@ def test_vectors_cover_both_kinds_every_subject_kind_and_open_validity() -> None
         "social_organisation", "public_institution", "government_body",
     }  # fmt: skip
     assert any(v["record"]["valid_until"] is None for v in vectors)
-    assert any('\\"' in v["canonical"] or '\\"' in v["canonical"] for v in vectors)
+    assert any('\\"' in v["canonical"] for v in vectors)  # an escaped quote
+    assert any("\\\\" in v["canonical"] for v in vectors)  # an escaped backslash
 
 
 @settings(max_examples=300)
@@ -89,14 +92,34 @@ def test_canonical_bytes_are_rfc8785(record: ListEntry | EvaluationResult) -> No
     assert canonical_bytes(record) == rfc8785.dumps(canonical_record(record))
 
 
+def _package_json(record: ListEntry | EvaluationResult, order: list[str]) -> bytes:
+    """A record package whose record object has its keys in ``order``."""
+    obj = canonical_record(record)
+    package = {
+        "kind": "list-entry" if isinstance(record, ListEntry) else "evaluation",
+        "schema_version": 1,
+        "province": obj["province"],
+        "entry_id": "0x" + record_id(record).hex(),
+        "version": 1,
+        "salt": "0x" + SALT.hex(),
+        "subject_tag": "0x" + subject_tag(KEY, record.subject_id).hex(),
+        "tag_key_version": 1,
+        "record": {k: obj[k] for k in order},
+    }
+    return orjson.dumps(package)  # orjson writes keys in the dict's order
+
+
 @settings(max_examples=200)
 @given(records, st.randoms(use_true_random=False))
 def test_key_order_does_not_matter(record: ListEntry | EvaluationResult, rnd: random.Random) -> None:
-    obj = canonical_record(record)
-    keys = list(obj)
+    # a record as a peer sends it, its keys in any order, canonicalises and commits the same
+    keys = list(canonical_record(record))
     rnd.shuffle(keys)
-    shuffled = {k: obj[k] for k in keys}
-    assert rfc8785.dumps(shuffled) == canonical_bytes(record)
+    body = _package_json(record, keys)
+    assert orjson.loads(body)["record"] and list(orjson.loads(body)["record"]) == keys
+    received = RecordPackage.from_json(body).record
+    assert canonical_bytes(received) == canonical_bytes(record)
+    assert commitment(received, SALT) == commitment(record, SALT)
 
 
 @settings(max_examples=200)
@@ -137,8 +160,14 @@ def test_salt_changes_the_commitment(record: Any, a: bytes, b: bytes) -> None:
     assert (commitment(record, a) == commitment(record, b)) == (a == b)
 
 
-def test_kinds_are_domain_separated() -> None:
+def test_kinds_and_schema_versions_are_domain_separated() -> None:
     entry = _record(VECTORS["vectors"][0])
+    result = _record(next(v for v in VECTORS["vectors"] if v["kind"] == "evaluation"))
+    same = canonical_bytes(entry)  # the same bytes, committed as either kind
+    as_entry, as_result = commitment_of(entry, same, SALT), commitment_of(result, same, SALT)
+    assert as_entry == hashlib.sha256(b"yrdx.list-entry\x00\x00\x01" + SALT + same).digest()
+    assert as_result == hashlib.sha256(b"yrdx.evaluation\x00\x00\x01" + SALT + same).digest()
+    assert as_entry != as_result
     assert commitment(entry, SALT, schema_version=2) != commitment(entry, SALT)
     with pytest.raises(ValueError, match="16 bytes"):
         commitment(entry, SALT[:15])
