@@ -19,8 +19,8 @@ from typing import Any
 
 from adapters.core.canonical import commitment
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import ExportKind, generate
 from adapters.dialects import DIALECTS, Parsed
+from adapters.synthetic import ExportKind, generate
 
 SALT = bytes(range(16))
 

@@ -6,7 +6,7 @@
         --deltas-of zj-entries.xml --output zj-entries-later.xml [--changed-only]
     python scripts/generate_exports.py --samples adapters/samples
 
-A thin command line over ``adapters.core.synthetic``; statistics go to standard error.
+A thin command line over ``adapters.synthetic``; statistics go to standard error.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from typing import IO
 
 from adapters.core.provinces import Province
-from adapters.core.synthetic import AS_OF, generate, generate_deltas, write_samples
+from adapters.synthetic import AS_OF, generate, generate_deltas, write_samples
 
 
 def main(argv: list[str] | None = None) -> int:

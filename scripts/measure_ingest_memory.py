@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from adapters.core.provinces import Province  # noqa: E402
-from adapters.core.synthetic import generate  # noqa: E402
 from adapters.dialects import DIALECTS  # noqa: E402
+from adapters.synthetic import generate  # noqa: E402
 from node.engines import Anvil  # noqa: E402
 from yrdx.context import DataDir, init_development  # noqa: E402
 

@@ -38,10 +38,10 @@ from adapters.core.model import (
     SubjectKind,
 )
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import Synthesizer
 from adapters.dialects import DIALECTS
 from adapters.pipeline.export import export
 from adapters.pipeline.packages import load_packages
+from adapters.synthetic import Synthesizer
 from gateway.client import GatewayClient
 from gateway.server import GatewayFleet
 from node.engines import free_port

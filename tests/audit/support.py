@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import generate_deltas
 from adapters.pipeline.ingest import QuarantineReport, ingest
 from adapters.pipeline.plan import Planner, utc_now
 from adapters.samples import sample_path
+from adapters.synthetic import generate_deltas
 from node.client import LedgerClient
 from node.deploy import Deployment
 from tests.support import FAST_RETRY, dev_account

@@ -47,9 +47,9 @@ from eth_utils.abi import event_abi_to_log_topic
 
 from adapters.chain.view import LedgerView
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import generate
 from adapters.pipeline.sync import synced_set
 from adapters.store import Store
+from adapters.synthetic import generate
 from node.artifacts import committed
 from tests.adapters.pipeline.support import ChainRecord, chain_records, file_name, read_valid
 from tests.faults.support import (

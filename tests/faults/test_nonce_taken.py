@@ -16,9 +16,9 @@ from web3.exceptions import Web3RPCError
 
 from adapters.core.model import EntryStatus
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
 from adapters.dialects import DIALECTS, Parsed
 from adapters.pipeline.publisher import Publisher
+from adapters.synthetic import generate
 from node.client import LedgerClient, Receipt, SignedTx
 from node.engines import Anvil
 from tests.adapters.conftest import StoreFactory

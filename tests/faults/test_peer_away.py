@@ -12,10 +12,10 @@ import pytest
 from adapters.chain.view import LedgerView
 from adapters.core.package import RecordPackage
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import generate
 from adapters.pipeline.packages import Key, StorePackageSource
 from adapters.pipeline.sync import Syncer, synced_set
 from adapters.samples import sample_path
+from adapters.synthetic import generate
 from tests.adapters.pipeline.support import Net
 
 pytestmark = [pytest.mark.faults, pytest.mark.ledger, pytest.mark.slow]

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 
 import adapters.store.db as store_db
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
 from adapters.store import Store
+from adapters.synthetic import generate
 from tests.adapters.conftest import StoreFactory
 from tests.adapters.pipeline.support import REPO, Net, file_name, read_valid
 from yrdx.context import DataDir, init_development

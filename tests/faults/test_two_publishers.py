@@ -9,10 +9,10 @@ from pathlib import Path
 
 from adapters.core.model import EntryStatus
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
 from adapters.core.tags import TagKeyring
 from adapters.dialects import DIALECTS, Parsed
 from adapters.pipeline.plan import Planner, utc_now
+from adapters.synthetic import generate
 from tests.adapters.conftest import StoreFactory
 
 PROVINCE = Province.AH

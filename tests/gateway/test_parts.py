@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 
 from adapters.core.model import SubjectKind
 from adapters.core.provinces import Province
-from adapters.core.synthetic import Synthesizer
 from adapters.core.tags import TagKeyring
+from adapters.synthetic import Synthesizer
 from gateway import pki, tokens
 from gateway.api.problems import problem_of
 from gateway.auth import Authenticator

@@ -25,8 +25,8 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import generate
 from adapters.dialects import DIALECTS
+from adapters.synthetic import generate
 from yrdx.bench import ledger as ledger_bench
 from yrdx.bench.machine import BusyMeter
 from yrdx.context import DataDir, init_development

@@ -28,9 +28,9 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import generate
 from adapters.dialects import DIALECTS
 from adapters.pipeline.packages import load_packages
+from adapters.synthetic import generate
 from gateway.app import APP_OPTIONS
 from gateway.client import GatewayClient
 from gateway.server import ThreadedServer

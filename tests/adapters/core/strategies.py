@@ -18,8 +18,8 @@ from adapters.core.model import (
     SubjectKind,
 )
 from adapters.core.provinces import Province
-from adapters.core.synthetic import REGIONS, make_ric, make_uscc
 from adapters.core.validate import TEXT_LIMITS
+from adapters.synthetic import REGIONS, make_ric, make_uscc
 
 _ORG = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _PREFIXES = {

@@ -13,7 +13,7 @@ from stdnum.cn import uscc as stdnum_uscc
 import adapters.core
 from adapters.core.errors import RecordInvalid
 from adapters.core.identifiers import IdentifierChecker, uscc_check_character, validate_ric, validate_uscc
-from adapters.core.synthetic import make_ric, make_uscc, org_code_check_char, ric_check_char
+from adapters.synthetic import make_ric, make_uscc, org_code_check_char, ric_check_char
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALID = "91110000600037341L"  # stdnum's own example

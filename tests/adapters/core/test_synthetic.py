@@ -14,9 +14,9 @@ import pytest
 
 from adapters.core.model import RECOGNITION_DOMAINS, EntryStatus, ListType, SourceEntry
 from adapters.core.provinces import Province
-from adapters.core.synthetic import AS_OF, generate, generate_deltas
 from adapters.dialects import DIALECTS, Parsed
 from adapters.samples import sample_path
+from adapters.synthetic import AS_OF, generate, generate_deltas
 
 REPO = Path(__file__).parents[3]
 

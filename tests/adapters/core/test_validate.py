@@ -21,8 +21,8 @@ from adapters.core.model import (
     SubjectKind,
 )
 from adapters.core.provinces import Province
-from adapters.core.synthetic import make_ric, make_uscc
 from adapters.core.validate import RecordValidator, validate_entry, validate_evaluation
+from adapters.synthetic import make_ric, make_uscc
 
 PERSON = make_ric("310104", dt.date(1978, 5, 9), 123)
 ENTRY = ListEntry(

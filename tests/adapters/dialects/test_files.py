@@ -13,9 +13,9 @@ import pytest
 
 from adapters.core.errors import DialectError
 from adapters.core.provinces import Province
-from adapters.core.synthetic import Synthesizer, generate
 from adapters.dialects import DIALECTS, Parsed, Refusal, _jsonstream, zj
 from adapters.samples import sample_path
+from adapters.synthetic import Synthesizer, generate
 
 SH, JS, ZJ, AH = (DIALECTS[p] for p in (Province.SH, Province.JS, Province.ZJ, Province.AH))
 ASSETS = Path(__file__).parents[2] / "assets" / "dialects"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from adapters.core.provinces import Province
-from adapters.core.synthetic import INVALID_CLASSES, InvalidClass, Synthesizer, broken_row
 from adapters.dialects import DIALECTS, Parsed, Refusal
+from adapters.synthetic import INVALID_CLASSES, InvalidClass, Synthesizer, broken_row
 
 CASES = [
     (province, kind, broken)
@@ -62,7 +62,7 @@ def test_every_field_has_an_invalid_class() -> None:
 
 @pytest.mark.parametrize("province", list(Province), ids=[p.value for p in Province])
 def test_generated_share_of_invalid_records_is_refused(province: Province) -> None:
-    from adapters.core.synthetic import generate
+    from adapters.synthetic import generate
 
     for kind in ("entries", "evaluations"):
         buffer = io.BytesIO()

@@ -15,11 +15,11 @@ import pytest
 from adapters.chain.verify import verify_package
 from adapters.core.model import EntryStatus
 from adapters.core.provinces import PROVINCES, Province
-from adapters.core.synthetic import generate, generate_deltas
 from adapters.dialects import DIALECTS, Parsed
 from adapters.pipeline.ingest import Kind
 from adapters.pipeline.packages import load_packages
 from adapters.pipeline.sync import Syncer, SyncStats, synced_set
+from adapters.synthetic import generate, generate_deltas
 from tests.adapters.pipeline.support import RESULT_REVOKED, ChainRecord, Net, file_name, record_key
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]

@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from adapters.core.model import EntryStatus
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
+from adapters.synthetic import generate
 from node.client import LedgerClient
 from node.engines import Anvil
 from tests.adapters.conftest import StoreFactory

@@ -18,7 +18,6 @@ import pytest
 from adapters.core.canonical import record_id
 from adapters.core.model import EntryStatus, SourceEntry
 from adapters.core.provinces import Province
-from adapters.core.synthetic import Synthesizer
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
 from adapters.pipeline import publisher as publisher_module
@@ -26,6 +25,7 @@ from adapters.pipeline.plan import Plan, Planner
 from adapters.pipeline.publisher import Feed, Publisher
 from adapters.store import Store
 from adapters.store.store import OutboxOp
+from adapters.synthetic import Synthesizer
 from tests.adapters.conftest import StoreFactory
 from tests.adapters.pipeline.support import Net
 from tests.adapters.pipeline.test_ingest import assert_anchored, assert_published_once

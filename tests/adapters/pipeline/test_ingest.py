@@ -18,10 +18,10 @@ from adapters.chain.verify import verify_package
 from adapters.core.canonical import canonical_bytes, chain_valid_until
 from adapters.core.model import EntryStatus, SourceEntry
 from adapters.core.provinces import Province
-from adapters.core.synthetic import INVALID_CLASSES, Synthesizer, broken_row, generate, generate_deltas
 from adapters.dialects import DIALECTS
 from adapters.pipeline.packages import load_packages
 from adapters.samples import sample_path
+from adapters.synthetic import INVALID_CLASSES, Synthesizer, broken_row, generate, generate_deltas
 from tests.adapters.pipeline.support import (
     ChainRecord,
     Net,

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
 from adapters.store import sqlite_dsn
+from adapters.synthetic import generate
 from tests.adapters.pipeline.support import REPO
 
 pytestmark = pytest.mark.slow

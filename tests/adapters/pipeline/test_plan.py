@@ -14,11 +14,11 @@ import pytest
 from adapters.core.canonical import chain_valid_until, commitment, record_id
 from adapters.core.model import Domain, EntryStatus, ListType, SourceEntry, SourceEvaluation
 from adapters.core.provinces import Province
-from adapters.core.synthetic import Synthesizer
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
 from adapters.pipeline.plan import RESULT_ACTIVE, RESULT_REVOKED, Plan, Planner
 from adapters.store.store import StoredRecord, StoredVersion
+from adapters.synthetic import Synthesizer
 
 NOW = int(dt.datetime(2026, 11, 1, tzinfo=dt.UTC).timestamp())
 PAST = dt.date(2026, 3, 31)  # a valid-until that has passed at NOW

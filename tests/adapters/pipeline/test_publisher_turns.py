@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
+from adapters.synthetic import generate
 from tests.adapters.pipeline.support import Net, kill_hard, read_valid, spawn
 from tests.adapters.pipeline.test_ingest import assert_anchored, assert_published_once
 from tests.adapters.store.test_publisher_lock import Holder

@@ -10,9 +10,9 @@ import pytest
 
 from adapters.core.errors import DialectError
 from adapters.core.provinces import Province
-from adapters.core.synthetic import generate
 from adapters.dialects.base import Parsed
 from adapters.pipeline import reader
+from adapters.synthetic import generate
 
 
 @pytest.fixture(scope="module")
