@@ -8,7 +8,8 @@ the chunk size whatever the file's size.
 
 Every refused record — invalid input, or a change the lifecycle forbids — becomes one line of
 the quarantine report (JSON Lines: source, location, field, reason, raw value); the valid ones
-go on.
+go on. An operation the ledger refused (``failed``) is reported there too, with field
+``ledger`` and the ledger's reason.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class IngestSummary:
 
     ``published``: entries (or results) whose publication was confirmed on the ledger during
     this run; ``already_published``: valid records that were already stored with the same
-    content and status, so nothing was sent for them.
+    content and status, so nothing was sent for them; ``quarantined``: records refused as read
+    (invalid, or a change the lifecycle forbids); ``failed``: operations of valid records the
+    ledger refused during this run.
     """
 
     read: int = 0
@@ -73,6 +76,18 @@ class QuarantineReport:
     def delta(self, source: str, r: DeltaRefusal) -> None:
         self.add({"source": source, "location": r.location, "field": r.field, "reason": r.reason, "raw": r.local_id})
 
+    def ledger(self, source: str, op_id: int, op: str, local_id: str, reason: str) -> None:
+        """A record the ledger refused (one of its operations, ``op``): valid as read, not applied."""
+        self.add(
+            {
+                "source": source,
+                "location": f"ledger, {op} (operation {op_id})",
+                "field": "ledger",
+                "reason": reason,
+                "raw": local_id,
+            }
+        )
+
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
@@ -101,7 +116,7 @@ def ingest(
     # process publishes for the province in between
     with publisher.turn():
         publisher.recover()
-        failed_before = len(store.failed_ops())
+        failed_before = {op_id for op_id, *_ in store.failed_ops()}
         published_op = "publish" if kind == "entries" else "results"
         published_before = publisher.stats.ops.get(published_op, 0)
         with publisher.background() as feed:
@@ -123,5 +138,9 @@ def ingest(
                 feed.committed(plan.outbox_ops(store.write(plan.changes)))
         summary.quarantined = quarantine.count
         summary.published = publisher.stats.ops.get(published_op, 0) - published_before
-        summary.failed = len(store.failed_ops()) - failed_before
+        failed = [f for f in store.failed_ops() if f[0] not in failed_before]
+        summary.failed = len(failed)
+        records = store.records(sorted({rid for _, _, rid, _ in failed}))
+        for op_id, op, rid, reason in failed:
+            quarantine.ledger(source_name, op_id, op, records[rid].local_id, reason)
     return summary

@@ -537,14 +537,11 @@ class Store:
         return self._run("read the outbox", lambda conn: conn.execute(stmt).first() is not None)
 
     def failed_ops(self) -> list[tuple[int, str, str, str]]:
-        """(outbox id, op, record id, reason) of operations the ledger refused."""
+        """(outbox id, op, record id, reason) of operations the ledger refused, in outbox order."""
         o = schema.outbox
+        stmt = select(o.c.id, o.c.op, o.c.record_id, o.c.error).where(o.c.state == "failed").order_by(o.c.id)
         return self._run(
-            "read failed operations",
-            lambda conn: [
-                (r[0], r[1], r[2], r[3] or "")
-                for r in conn.execute(select(o.c.id, o.c.op, o.c.record_id, o.c.error).where(o.c.state == "failed"))
-            ],
+            "read failed operations", lambda conn: [(r[0], r[1], r[2], r[3] or "") for r in conn.execute(stmt)]
         )
 
     # -- cursors --------------------------------------------------------------------------

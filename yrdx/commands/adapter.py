@@ -96,8 +96,9 @@ def ingest_cmd(
 ) -> None:
     """Validate, store, publish in batches and confirm one export.
 
-    Exit 0 when every record was valid, 3 when some were quarantined, 2 when the file cannot be
-    read as the province's dialect.
+    Exit 0 when every record was valid and applied, 3 when some were quarantined or refused by
+    the ledger (both are in the quarantine report), 2 when the file cannot be read as the
+    province's dialect.
     """
     p = _province(province)
     if kind not in ("entries", "evaluations"):
@@ -144,7 +145,7 @@ def ingest_cmd(
             f"published {summary.published}, already published {summary.already_published}, "
             f"amended {summary.amended}, status changes {summary.status_changes}, failed {summary.failed}"
         )
-    if summary.quarantined:
+    if summary.quarantined or summary.failed:
         raise typer.Exit(EXIT_QUARANTINED)
 
 

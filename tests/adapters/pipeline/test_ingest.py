@@ -183,6 +183,33 @@ def test_a_platform_without_an_endpoint_refuses_a_url_with_exit_2(net: Net) -> N
     assert "http://127.0.0.1:9/export" in run.stderr and "exports files only" in run.stderr, run.stderr
 
 
+def test_records_the_ledger_refuses_are_reported_and_exit_3(net: Net, tmp_path: Path) -> None:
+    # a second store of the province, empty: the same export again is new to it, but its entries
+    # are on the ledger already, which refuses each publication
+    export = tmp_path / "entries.xml"
+    generate(Province.ZJ, "entries", 6, export, seed=41)
+    valid = set(read_valid(Province.ZJ, "entries", export))
+    code, summary, run = net.ingest_cli(Province.ZJ, export)
+    assert code == 0 and summary is not None and summary["published"] == len(valid) == 6, run.output
+    head = net.head()
+
+    quarantine = tmp_path / "quarantine.jsonl"
+    argv = ["adapter", "ingest", "--province", "zj", str(export), "--json", "--quarantine", str(quarantine)]
+    other = net.invoke([*argv, "--data-dir", str(net.dd.root), "--rpc", net.url, "--store", net.stores.dsn("zj-new")])
+    assert other.exit_code == 3, other.output
+    again = json.loads(other.stdout.strip().splitlines()[-1])
+    refused = quarantine_lines(quarantine)  # the publications, and the status changes that followed them
+    assert (again["valid"], again["quarantined"], again["published"], again["failed"]) == (6, 0, 0, len(refused))
+    local_ids = {net.store(Province.ZJ).record(rid).local_id for rid in valid}  # type: ignore[union-attr]
+    publications = [line["raw"] for line in refused if line["location"].startswith("ledger, publish ")]
+    assert sorted(publications) == sorted(local_ids)
+    for line in refused:
+        assert line["field"] == "ledger" and line["raw"] in local_ids
+        assert line["source"] == str(export) and "the ledger refused it" in line["reason"], line
+    assert net.head() > head  # each was sent, and refused
+    assert_published_once(net.chain(), valid, Province.ZJ)  # nothing twice
+
+
 # --- files that cannot be read ----------------------------------------------------------
 
 
