@@ -22,7 +22,11 @@ from yrdx.runtime import Exchange
 if TYPE_CHECKING:
     from node.embedded import EmbeddedLedger
 
-GATEWAY_PORTS = {p: 8101 + i for i, p in enumerate(PROVINCES)}
+FIRST_GATEWAY_PORT = 8101  # Shanghai's; Jiangsu, Zhejiang and Anhui take the next three
+
+
+def gateway_ports(first: int) -> dict[Province, int]:
+    return {p: first + i for i, p in enumerate(PROVINCES)}
 
 
 def _status_counts(counts: dict[str, Any], origin: str, kind: str) -> int:
@@ -35,6 +39,9 @@ def run(
         str | None, typer.Option("--rpc", help="Use this JSON-RPC endpoint instead of the embedded ledger.")
     ] = None,
     ledger_port: Annotated[int, typer.Option("--ledger-port", help="Port of the embedded ledger.")] = 8545,
+    gateway_port: Annotated[
+        int, typer.Option("--gateway-port", help="Port of Shanghai's gateway; the other three take the next ports.")
+    ] = FIRST_GATEWAY_PORT,
 ) -> None:
     """Start the exchange: the durable embedded ledger (or --rpc), the contracts deployed once,
     the four province adapters with their bundled sample exports, and the sync loops.
@@ -42,7 +49,8 @@ def run(
     Running it again on the same data dir resumes where it stopped: nothing redone, nothing lost.
     """
     dd = DataDir(data_dir)
-    busy = [f"{port} ({what})" for port, what in _ports(rpc is None, ledger_port) if port_in_use(port)]
+    ports = gateway_ports(gateway_port)
+    busy = [f"{port} ({what})" for port, what in _ports(rpc is None, ledger_port, ports) if port_in_use(port)]
     if busy:
         typer.echo(f"error: port already in use on 127.0.0.1: {', '.join(busy)}; stop what holds it", err=True)
         raise typer.Exit(2)
@@ -68,7 +76,7 @@ def run(
             rpc_url=url,
             clients={p: part.client for p, part in exchange.provinces.items()},
             stores={p: part.store for p, part in exchange.provinces.items()},
-            ports=GATEWAY_PORTS,
+            ports=ports,
         )
         urls = fleet.urls
         exchange.attach_syncers(lambda p: package_source(dd, p, urls))
@@ -115,8 +123,8 @@ def run(
     typer.echo("stopped")
 
 
-def _ports(embedded: bool, ledger_port: int) -> list[tuple[int, str]]:
-    wanted = [(port, f"{p.name_en} gateway") for p, port in GATEWAY_PORTS.items()]
+def _ports(embedded: bool, ledger_port: int, gateways: dict[Province, int]) -> list[tuple[int, str]]:
+    wanted = [(port, f"{p.name_en} gateway") for p, port in gateways.items()]
     return [(ledger_port, "embedded ledger"), *wanted] if embedded else wanted
 
 
