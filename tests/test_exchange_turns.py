@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from adapters.core.provinces import PROVINCES, Province
 from adapters.pipeline.sync import synced_set
 from adapters.store import schema
-from node.engines import Anvil
 from tests.adapters.store.test_publisher_lock import Holder
-from yrdx.context import DataDir
+from tests.running import sample_exchange
 from yrdx.runtime import Exchange
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
@@ -26,17 +25,8 @@ ZJ = Province.ZJ
 
 @pytest.fixture
 def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exchange, str]]:
-    with Anvil() as anvil:
-        dd = DataDir(tmp_path_factory.mktemp("turns") / "data")
-        dd.root.mkdir(parents=True)
-        ex = Exchange(dd, rpc_url=anvil.url)
-        ex.prepare()
-        ex.ingest_samples()
-        ex.attach_syncers()
-        try:
-            yield ex, anvil.url
-        finally:
-            ex.stop()
+    with sample_exchange(tmp_path_factory.mktemp("turns")) as running:
+        yield running
 
 
 def _round_within(ex: Exchange, seconds: float) -> None:

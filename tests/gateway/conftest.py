@@ -24,8 +24,9 @@ from gateway.runtime import Gateway
 from gateway.server import ThreadedServer
 from gateway.settings import GatewaySettings
 from node.client import LedgerClient
-from node.engines import Anvil, free_port
+from node.engines import free_port
 from tests.adapters.conftest import pg_admin_dsn
+from tests.running import sample_exchange
 from yrdx.commands.gateway import dev_credentials, ensure_dev_pki, gateway_settings, open_dev_gateway
 from yrdx.context import DataDir
 from yrdx.runtime import Exchange
@@ -113,21 +114,11 @@ def wait_for(condition: Callable[[], bool], *, timeout: float = 30.0, what: str 
 
 @pytest.fixture(scope="session")
 def dev_exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevExchange]:
-    root = tmp_path_factory.mktemp("gateway-exchange")
-    with Anvil() as anvil:
-        dd = DataDir(root / "data")
-        dd.root.mkdir(parents=True)
-        exchange = Exchange(dd, rpc_url=anvil.url)
-        exchange.prepare()
-        exchange.ingest_samples()
-        exchange.attach_syncers()
+    with sample_exchange(tmp_path_factory.mktemp("gateway-exchange")) as (exchange, url):
         exchange.sync_round()
         exchange.sync_round()
-        ensure_dev_pki(dd)
-        try:
-            yield DevExchange(dd, anvil.url, exchange)
-        finally:
-            exchange.stop()
+        ensure_dev_pki(exchange.data_dir)
+        yield DevExchange(exchange.data_dir, url, exchange)
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,9 @@ from adapters.core.model import EntryStatus
 from adapters.core.package import RecordPackage
 from adapters.core.provinces import Province
 from gateway.client import GatewayClient
-from node.engines import Anvil
 from tests.gateway.conftest import DevExchange, Served, serve, wait_for
+from tests.running import sample_exchange
 from yrdx.commands.gateway import dev_credentials, ensure_dev_pki
-from yrdx.context import DataDir
-from yrdx.runtime import Exchange
 
 pytestmark = [pytest.mark.browser, pytest.mark.ledger, pytest.mark.rpc, pytest.mark.slow]
 
@@ -79,27 +77,17 @@ def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevExch
     """A development exchange of its own: samples ingested and synced twice, then one Jiangsu
     entry disputed that Zhejiang's syncer has not read. Yields it, the disputed entry's id and
     the dispute's block."""
-    root = tmp_path_factory.mktemp("console-exchange")
-    with Anvil() as anvil:
-        dd = DataDir(root / "data")
-        dd.root.mkdir(parents=True)
-        ex = Exchange(dd, rpc_url=anvil.url)
-        ex.prepare()
-        ex.ingest_samples()
-        ex.attach_syncers()
+    with sample_exchange(tmp_path_factory.mktemp("console-exchange")) as (ex, url):
         ex.sync_round()
         ex.sync_round()
-        ensure_dev_pki(dd)
-        dev = DevExchange(dd, anvil.url, ex)
+        ensure_dev_pki(ex.data_dir)
+        dev = DevExchange(ex.data_dir, url, ex)
         entry = RecordPackage.from_json(dev.packages(JS, kind="list-entry")[0])
         client, deployment = ex.provinces[JS].client, ex.deployment
         assert deployment is not None
         lists = client.contract("CreditLists", deployment.address("CreditLists"))
         receipt = client.transact(lists.functions.changeStatusBatch([(entry.entry_id, int(EntryStatus.DISPUTED))]))
-        try:
-            yield dev, "0x" + entry.entry_id.hex(), receipt.block_number
-        finally:
-            ex.stop()
+        yield dev, "0x" + entry.entry_id.hex(), receipt.block_number
 
 
 @pytest.fixture(scope="module")

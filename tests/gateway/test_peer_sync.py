@@ -14,7 +14,8 @@ from adapters.core.provinces import PROVINCES, Province
 from adapters.pipeline.sync import Syncer, synced_set
 from gateway.peers import HttpPackageSource
 from gateway.server import GatewayFleet
-from node.engines import Anvil, free_port
+from node.engines import free_port
+from tests.running import sample_exchange
 from yrdx.commands.gateway import package_source, start_gateways
 from yrdx.context import DataDir
 from yrdx.runtime import Exchange
@@ -25,16 +26,8 @@ pytestmark = [pytest.mark.ledger, pytest.mark.rpc, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def unsynced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exchange, str]]:
     """A fresh exchange whose provinces ingested their samples but have synced nothing."""
-    with Anvil() as anvil:
-        dd = DataDir(tmp_path_factory.mktemp("peer-sync") / "data")
-        dd.root.mkdir(parents=True)
-        exchange = Exchange(dd, rpc_url=anvil.url)
-        exchange.prepare()
-        exchange.ingest_samples()
-        try:
-            yield exchange, anvil.url
-        finally:
-            exchange.stop()
+    with sample_exchange(tmp_path_factory.mktemp("peer-sync"), syncers=False) as running:
+        yield running
 
 
 def _expected(exchange: Exchange, province: Province) -> set[tuple[str, int, int]]:
