@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from adapters.core.provinces import Province
 from adapters.pipeline.packages import Key, load_packages
 from adapters.pipeline.sync import is_shared
-from adapters.store.store import Store, StoredRecord
+from adapters.store.rows import StoredRecord
+from adapters.store.store import Store
 from gateway.errors import NotFound
 
 

@@ -19,7 +19,8 @@ from adapters.core.package import RecordPackage
 from adapters.core.provinces import Province
 from adapters.dialects import DIALECTS
 from adapters.pipeline.sync import is_shared
-from adapters.store.store import Store, StoredRecord, StoredVersion
+from adapters.store.rows import StoredRecord, StoredVersion
+from adapters.store.store import Store
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

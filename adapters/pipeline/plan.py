@@ -29,7 +29,8 @@ from adapters.core.lifecycle import can_amend, transition_error
 from adapters.core.model import EntryStatus, ListEntry, ListType, SourceEntry, SourceEvaluation
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
-from adapters.store.store import RECORD_COLUMNS, Changes, OutboxOp, Store, StoredRecord, StoredVersion
+from adapters.store.rows import RECORD_COLUMNS, Changes, OutboxOp, StoredRecord, StoredVersion
+from adapters.store.store import Store
 
 RESULT_ACTIVE, RESULT_REVOKED = 1, 2
 _ROW_VALUES = itemgetter(*RECORD_COLUMNS)  # a row dict's values in StoredRecord's order: faster than keywords

@@ -30,7 +30,8 @@ from hexbytes import HexBytes
 
 from adapters.core.canonical import chain_valid_from, chain_valid_until
 from adapters.store.errors import StoreCorrupt
-from adapters.store.store import Batch, OutboxOp, Store
+from adapters.store.rows import Batch, OutboxOp
+from adapters.store.store import Store
 from node.calls import AMEND_GAS, PUBLISH_GAS, RECOGNISE_GAS, RESULTS_GAS, STATUS_GAS, GasModel, encode_call
 from node.client import LedgerClient, SignedTx
 from node.deploy import Deployment

@@ -30,7 +30,8 @@ from adapters.core.provinces import Province
 from adapters.core.tags import TagKeyring
 from adapters.pipeline.collector import bulk_work
 from adapters.pipeline.packages import Key, PackageSource
-from adapters.store.store import Changes, Store, StoredRecord
+from adapters.store.rows import Changes, StoredRecord
+from adapters.store.store import Store
 from node.events import LedgerEvent
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,8 @@
 
 from adapters.store.db import create_store_engine, migrate, sqlite_dsn
 from adapters.store.errors import StoreCorrupt, StoreError, StoreUnavailable
-from adapters.store.store import Batch, Changes, OutboxOp, Store, StoredRecord, StoredVersion
+from adapters.store.rows import Batch, Changes, OutboxOp, StoredRecord, StoredVersion
+from adapters.store.store import Store
 
 __all__ = [
     "Batch",

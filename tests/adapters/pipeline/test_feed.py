@@ -24,7 +24,7 @@ from adapters.pipeline import publisher as publisher_module
 from adapters.pipeline.plan import Plan, Planner
 from adapters.pipeline.publisher import Feed, Publisher
 from adapters.store import Store
-from adapters.store.store import OutboxOp
+from adapters.store.rows import OutboxOp
 from adapters.synthetic import Synthesizer
 from tests.adapters.conftest import StoreFactory
 from tests.adapters.pipeline.support import Net

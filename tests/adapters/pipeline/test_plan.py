@@ -17,7 +17,7 @@ from adapters.core.provinces import Province
 from adapters.core.tags import TagKeyring
 from adapters.dialects.base import Parsed
 from adapters.pipeline.plan import RESULT_ACTIVE, RESULT_REVOKED, Plan, Planner
-from adapters.store.store import StoredRecord, StoredVersion
+from adapters.store.rows import StoredRecord, StoredVersion
 from adapters.synthetic import Synthesizer
 
 NOW = int(dt.datetime(2026, 11, 1, tzinfo=dt.UTC).timestamp())
