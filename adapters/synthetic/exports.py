@@ -184,6 +184,7 @@ _CORRECTED = "（已更正）"
 
 
 SAMPLE_SEED = 2026
+SAMPLE_SERIES = "S"  # in the samples' local ids (ZJ2025BS00000001), which generated exports never use
 SAMPLE_COUNTS: dict[ExportKind, int] = {"entries": 60, "evaluations": 20}
 
 
@@ -202,7 +203,9 @@ def write_samples(root: str | os.PathLike[str], *, seed: int = SAMPLE_SEED) -> N
         folder = Path(root) / province.value
         folder.mkdir(parents=True, exist_ok=True)
         for kind, count in SAMPLE_COUNTS.items():
-            synth = Synthesizer(province, seed=seed, sample=True, shared_people=5, shared_share=0.6)
+            synth = Synthesizer(
+                province, seed=seed, sample=True, shared_people=5, shared_share=0.6, series=SAMPLE_SERIES
+            )
             make = synth.entry if kind == "entries" else synth.evaluation
             records = [make(i) for i in range(1, count + 1)]
             dialect.write_rows(kind, map(dialect.codec(kind).encode, records), folder / f"{kind}{dialect.extension}")

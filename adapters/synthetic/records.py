@@ -81,7 +81,9 @@ class Synthesizer:
     years after 2026 (bundled samples); otherwise dates spread over the five years before
     ``as_of`` and some entries have expired. A share of natural persons is drawn from a pool
     that synthesizers of every province with the same seed share, so that one person appears
-    on several provinces' lists."""
+    on several provinces' lists. ``series`` goes into every local id, after the year: the
+    bundled samples have their own, so that a generated export never reuses one of their
+    numbers (it would read as an amendment of that entry)."""
 
     def __init__(
         self,
@@ -92,8 +94,10 @@ class Synthesizer:
         sample: bool = False,
         shared_people: int = 64,
         shared_share: float = 0.2,
+        series: str = "",
     ) -> None:
         self.province = province
+        self.series = series
         self.as_of = as_of
         self.sample = sample
         self.rng = random.Random(  # noqa: S311 - synthetic data, not secrets
@@ -211,7 +215,7 @@ class Synthesizer:
             status = EntryStatus.REPAIRED if list_type is ListType.BLACK else EntryStatus.REVOKED
         entry = ListEntry(
             self.province,
-            f"{self._prefix}{decided_on.year}{'R' if list_type is ListType.RED else 'B'}{index:08d}",
+            f"{self._prefix}{decided_on.year}{'R' if list_type is ListType.RED else 'B'}{self.series}{index:08d}",
             list_type,
             domain,
             kind,
@@ -245,7 +249,7 @@ class Synthesizer:
             valid_until = None
         result = EvaluationResult(
             self.province,
-            f"{self._prefix}PJ{evaluated_on.year}{index:08d}",
+            f"{self._prefix}PJ{evaluated_on.year}{self.series}{index:08d}",
             kind,
             subject.name,
             subject.subject_id,

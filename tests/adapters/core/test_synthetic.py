@@ -125,6 +125,23 @@ def test_bundled_samples(province: Province) -> None:
     assert all(r.valid_until is None or r.valid_until >= dt.date(2029, 1, 1) for r in evaluated)
 
 
+@pytest.mark.parametrize("province", list(Province), ids=[p.value for p in Province])
+def test_generated_exports_never_reuse_a_samples_number(province: Province, tmp_path: Path) -> None:
+    # an export generated for a store that holds the samples (yrdx up's) is all new records
+    for kind in ("entries", "evaluations"):
+        path = tmp_path / f"{kind}{DIALECTS[province].extension}"
+        for sample in (False, True):  # --sample exports too
+            generate(province, kind, 2_000, path, seed=9, sample=sample)  # type: ignore[arg-type]
+            generated = {_local_id(i.record) for i in _read(province, kind, path)}
+            bundled = {_local_id(i.record) for i in _read(province, kind, sample_path(province, kind))}
+            assert len(generated) == 2_000 and len(bundled) == (60 if kind == "entries" else 20)
+            assert generated.isdisjoint(bundled)
+
+
+def _local_id(record: Any) -> str:
+    return str(record.entry.local_id if isinstance(record, SourceEntry) else record.result.local_id)
+
+
 def test_samples_share_subjects_across_provinces() -> None:
     seen: dict[str, set[Province]] = collections.defaultdict(set)
     for province in Province:
