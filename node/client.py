@@ -100,18 +100,24 @@ class NonceManager:
 
     A nonce is reserved when a transaction is signed and never handed out twice. When a
     signed transaction is refused by the node for good, the counter is re-read from the
-    ledger so no gap blocks the ones after it.
+    ledger so no gap blocks the ones after it (``resync``). When another process may have
+    signed for the same sender meanwhile, ``catch_up`` has the next reservation skip what the
+    node has seen, without handing out again a nonce reserved here and not sent yet.
     """
 
     def __init__(self, *, fetch: Callable[[], int]) -> None:
         self._fetch = fetch
         self._next: int | None = None
+        self._behind = False
         self._lock = threading.Lock()
 
     def reserve(self) -> int:
         with self._lock:
             if self._next is None:
                 self._next = self._fetch()
+            elif self._behind:
+                self._next = max(self._next, self._fetch())
+            self._behind = False
             nonce = self._next
             self._next += 1
             return nonce
@@ -119,6 +125,11 @@ class NonceManager:
     def resync(self) -> None:
         with self._lock:
             self._next = None
+
+    def catch_up(self) -> None:
+        """The node may know of nonces this counter has not handed out: look before the next one."""
+        with self._lock:
+            self._behind = True
 
 
 class LedgerClient:

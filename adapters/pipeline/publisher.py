@@ -173,8 +173,7 @@ class Publisher:
     ``pump`` sends whatever is pending (keeping up to ``depth`` transactions in flight and
     completing the oldest as needed); ``drain`` waits for everything sent. Each holds the
     store's publisher lock while it works (``turn``), so publishers in other processes take
-    turns; should
-    two publish at once all the same, the store's claim keeps them from sending the same
+    turns; should two publish at once all the same, the store's claim keeps them from sending the same
     operation twice.
     """
 
@@ -208,12 +207,13 @@ class Publisher:
     @contextlib.contextmanager
     def turn(self, *, wait: float | None = None) -> Iterator[None]:
         """Hold the store's publisher lock for a block (``Store.publishing``; ``wait``: seconds
-        before ``StoreBusy``). Taking it afresh forgets the nonce counter: another process may
-        have signed for the province meanwhile, and a nonce it used would have this one's next
-        batch refused."""
+        before ``StoreBusy``). Taking it afresh has the nonce counter catch up with the node:
+        another process may have signed for the province meanwhile, and a nonce it used would
+        have this one's next batch refused. (Nonces that other threads of this process reserved
+        and have not sent yet, such as the gateway's anchoring, are kept.)"""
         with self.store.publishing(wait=wait) as taken:
             if taken:
-                self.client.nonces.resync()
+                self.client.nonces.catch_up()
             yield
 
     # -- recovery ---------------------------------------------------------------------------

@@ -43,6 +43,23 @@ def test_nonce_manager_hands_out_each_nonce_once_across_threads() -> None:
     assert manager.reserve() == 7
 
 
+def test_catching_up_skips_what_the_node_saw_and_keeps_what_was_reserved_here() -> None:
+    node = [10]
+    manager = NonceManager(fetch=lambda: node[0])
+    assert manager.reserve() == 10  # reserved here, not sent: the node still says 10
+    manager.catch_up()
+    assert manager.reserve() == 11  # not 10 again
+    node[0] = 20  # another process sent 12..19 (the node counts 11 too, once it is sent)
+    assert manager.reserve() == 12  # nothing said to look: the counter goes on
+    manager.catch_up()
+    assert manager.reserve() == 20
+    node[0] = 30
+    assert manager.reserve() == 21  # it looked once, not at every reservation after
+    manager.resync()
+    node[0] = 5  # a resync takes the node's word, even backwards (a refused transaction's gap)
+    assert manager.reserve() == 5
+
+
 def test_rpc_retries_transient_failures_then_gives_up() -> None:
     client = LedgerClient(rpc_url="http://127.0.0.1:9", retry=RetryPolicy(attempts=4, initial_delay=0.001))
     calls = []
