@@ -1,12 +1,15 @@
 """The running exchange (``yrdx up``) and another process publishing for one of its provinces,
 as ``yrdx adapter ingest`` of a large export does: the sync rounds go on for every province
-meanwhile, the busy province still follows the ledger and keeps its own ledger writes in its
-outbox, and once the other process lets go they are published, with nonces read afresh."""
+meanwhile (an ingest of the exchange's own waits for its turn without holding them up), the
+busy province still follows the ledger and keeps its own ledger writes in its outbox, and once
+the other process lets go they are published, with nonces caught up with the ledger."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +17,7 @@ from sqlalchemy import func, select
 from adapters.core.provinces import PROVINCES, Province
 from adapters.pipeline.sync import synced_set
 from adapters.store import schema
+from adapters.synthetic import generate
 from tests.adapters.store.test_publisher_lock import Holder
 from tests.running import sample_exchange
 from yrdx.runtime import Exchange
@@ -63,12 +67,20 @@ def _others(ex: Exchange, province: Province) -> set[tuple[str, int, int]]:
     }
 
 
-def test_sync_goes_on_while_another_process_publishes_for_a_province(exchange: tuple[Exchange, str]) -> None:
+def test_sync_goes_on_while_another_process_publishes_for_a_province(
+    exchange: tuple[Exchange, str], tmp_path: Path
+) -> None:
     ex, url = exchange
     zj = ex.provinces[ZJ]
     mined_before = _batches_by_state(ex, ZJ)
+    export = tmp_path / "entries.xml"
+    generate(ZJ, "entries", 40, export, seed=23)
     holder = Holder(zj.store.dsn)
+    ingests: list[Any] = []
+    ingesting = threading.Thread(target=lambda: ingests.append(ex.ingest(ZJ, export, "entries")), daemon=True)
     try:
+        # an ingest of this process waits for the other process too, and holds up nothing
+        ingesting.start()
         # the other process signs with Zhejiang's key meanwhile: the nonce Zhejiang's publisher
         # here would draw next is taken
         other = ex.data_dir.province_client(ZJ, rpc_url=url)
@@ -86,8 +98,11 @@ def test_sync_goes_on_while_another_process_publishes_for_a_province(exchange: t
         for p in PROVINCES:
             if p is not ZJ:
                 assert synced_set(ex.provinces[p].store) == _others(ex, p), p
+        assert ingesting.is_alive() and ingests == []  # still waiting for its turn
     finally:
         holder.stop()
+    ingesting.join(120)
+    assert len(ingests) == 1 and ingests[0].published == 40
 
     _round_within(ex, 120)
     assert ex.publishing_elsewhere == set()

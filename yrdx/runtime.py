@@ -94,7 +94,9 @@ class Exchange:
         quarantine_dir.mkdir(parents=True, exist_ok=True)
         report = QuarantineReport.to_path(quarantine_dir / f"{province.value}-{path.stem}.jsonl")
         try:
-            with self._lock:
+            # the turn first: waiting for another process that publishes for the province
+            # must not hold up the other provinces' sync rounds, which take the exchange's lock
+            with part.publisher.turn(), self._lock:
                 return ingest(
                     province=province,
                     kind=kind,

@@ -15,6 +15,7 @@ go on. An operation the ledger refused (``failed``) is reported there too, with 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -23,7 +24,7 @@ from adapters.core.provinces import Province
 from adapters.dialects.base import Parsed, Refusal, Source
 from adapters.pipeline.collector import bulk_work
 from adapters.pipeline.plan import DeltaRefusal, Planner
-from adapters.pipeline.publisher import Publisher
+from adapters.pipeline.publisher import Publisher, Refused
 from adapters.pipeline.reader import read_chunks
 from adapters.store.store import Store
 
@@ -37,8 +38,9 @@ class IngestSummary:
     ``published``: entries (or results) whose publication was confirmed on the ledger during
     this run; ``already_published``: valid records that were already stored with the same
     content and status, so nothing was sent for them; ``quarantined``: records refused as read
-    (invalid, or a change the lifecycle forbids); ``failed``: operations of valid records the
-    ledger refused during this run.
+    (invalid, or a change the lifecycle forbids); ``failed``: ledger operations this run wrote
+    that the ledger refused (a record may have more than one: its publication and a status
+    change after it).
     """
 
     read: int = 0
@@ -76,17 +78,12 @@ class QuarantineReport:
     def delta(self, source: str, r: DeltaRefusal) -> None:
         self.add({"source": source, "location": r.location, "field": r.field, "reason": r.reason, "raw": r.local_id})
 
-    def ledger(self, source: str, op_id: int, op: str, local_id: str, reason: str) -> None:
-        """A record the ledger refused (one of its operations, ``op``): valid as read, not applied."""
-        self.add(
-            {
-                "source": source,
-                "location": f"ledger, {op} (operation {op_id})",
-                "field": "ledger",
-                "reason": reason,
-                "raw": local_id,
-            }
-        )
+    def ledger(self, source: str, refused: Refused, local_id: str, *, earlier: bool) -> None:
+        """An operation of a record the ledger refused: valid as read, not applied. ``earlier``:
+        written to the outbox before this run (by a run that stopped, or a sync), only sent by it."""
+        whose = ", written before this run" if earlier else ""
+        location = f"ledger, {refused.op} (operation {refused.op_id}{whose})"
+        self.add({"source": source, "location": location, "field": "ledger", "reason": refused.reason, "raw": local_id})
 
     def close(self) -> None:
         if self._stream is not None:
@@ -112,35 +109,68 @@ def ingest(
     accepted before that point stay accepted and published.
     """
     summary = IngestSummary()
+    written = _Written()
     # one hold of the publisher lock from the recovery to the last confirmation: no other
     # process publishes for the province in between
     with publisher.turn():
-        publisher.recover()
-        failed_before = {op_id for op_id, *_ in store.failed_ops()}
-        published_op = "publish" if kind == "entries" else "results"
-        published_before = publisher.stats.ops.get(published_op, 0)
-        with publisher.background() as feed:
-            for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
-                summary.read += len(chunk)
-                parsed: list[Parsed[Any]] = []
-                for item in chunk:
-                    if isinstance(item, Refusal):
-                        quarantine.refusal(item)
-                    else:
-                        parsed.append(item)
-                plan = planner.plan_stored(store, kind, parsed, ids)
-                for refusal in plan.refusals:
-                    quarantine.delta(source_name, refusal)
-                summary.valid += len(parsed) - len(plan.refusals)
-                summary.already_published += plan.unchanged
-                summary.amended += plan.amended
-                summary.status_changes += plan.status_changes
-                feed.committed(plan.outbox_ops(store.write(plan.changes)))
-        summary.quarantined = quarantine.count
-        summary.published = publisher.stats.ops.get(published_op, 0) - published_before
-        failed = [f for f in store.failed_ops() if f[0] not in failed_before]
-        summary.failed = len(failed)
-        records = store.records(sorted({rid for _, _, rid, _ in failed}))
-        for op_id, op, rid, reason in failed:
-            quarantine.ledger(source_name, op_id, op, records[rid].local_id, reason)
+        refused_before = len(publisher.stats.refused)
+        try:
+            publisher.recover()
+            published_op = "publish" if kind == "entries" else "results"
+            published_before = publisher.stats.ops.get(published_op, 0)
+            with publisher.background() as feed:
+                for chunk, ids in read_chunks(province, kind, source, size=chunk_size):
+                    summary.read += len(chunk)
+                    parsed: list[Parsed[Any]] = []
+                    for item in chunk:
+                        if isinstance(item, Refusal):
+                            quarantine.refusal(item)
+                        else:
+                            parsed.append(item)
+                    plan = planner.plan_stored(store, kind, parsed, ids)
+                    for refusal in plan.refusals:
+                        quarantine.delta(source_name, refusal)
+                    summary.valid += len(parsed) - len(plan.refusals)
+                    summary.already_published += plan.unchanged
+                    summary.amended += plan.amended
+                    summary.status_changes += plan.status_changes
+                    op_ids = store.write(plan.changes)
+                    written.add(op_ids)
+                    feed.committed(plan.outbox_ops(op_ids))
+            summary.quarantined = quarantine.count
+            summary.published = publisher.stats.ops.get(published_op, 0) - published_before
+        finally:
+            # also when the export could not be read to its end: what was accepted before has
+            # been published, and what the ledger refused of it is reported all the same
+            refused = publisher.stats.refused[refused_before:]
+            summary.failed = sum(r.op_id in written for r in refused)
+            _report_refused(store, quarantine, source_name, refused, written)
     return summary
+
+
+class _Written:
+    """The outbox ids one run wrote: a range per store write (ids come in runs), so that a
+    million of them take no memory to speak of."""
+
+    def __init__(self) -> None:
+        self._runs: list[range] = []
+        self._others: set[int] = set()
+
+    def add(self, ids: Sequence[int]) -> None:
+        if ids and ids[-1] - ids[0] == len(ids) - 1:  # ascending and distinct: one run
+            self._runs.append(range(ids[0], ids[-1] + 1))
+        else:
+            self._others.update(ids)
+
+    def __contains__(self, op_id: object) -> bool:
+        return op_id in self._others or any(op_id in run for run in self._runs)
+
+
+def _report_refused(
+    store: Store, quarantine: QuarantineReport, source_name: str, refused: Sequence[Refused], written: _Written
+) -> None:
+    """One quarantine line per operation the ledger refused during the run, naming the record."""
+    records = store.records(sorted({r.record_id for r in refused}))
+    for r in refused:
+        record = records.get(r.record_id)
+        quarantine.ledger(source_name, r, record.local_id if record else r.record_id, earlier=r.op_id not in written)

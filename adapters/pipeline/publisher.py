@@ -23,6 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
@@ -117,11 +118,20 @@ def call_args(op: str, ops: list[OutboxOp]) -> list[object]:
     return [[_b32(o.record.record_id) for o in ops]]  # revoke, recognise
 
 
+class Refused(NamedTuple):
+    """An outbox operation the ledger refused for good, and why."""
+
+    op_id: int
+    op: str
+    record_id: str
+    reason: str
+
+
 @dataclass
 class PublishStats:
     batches: int = 0
     ops: dict[str, int] = field(default_factory=dict)
-    failed: int = 0
+    refused: list[Refused] = field(default_factory=list)  # operations the ledger refused for good
     gas_used: int = 0
 
     def add(self, op: str, n: int, gas: int) -> None:
@@ -394,7 +404,8 @@ class Publisher:
             self._returned(batch.id, error=str(exc), failed_ops={})
             return
         self._returned(batch.id, error=str(exc), failed_ops={culprit: reason})
-        self.stats.failed += 1
+        op_id, op, record_id, _version, _target = next(o for o in ops if o[0] == culprit)
+        self.stats.refused.append(Refused(op_id, op, record_id, reason))
 
 
 def _culprit(ops: list[tuple[int, str, str, int, int | None]], exc: ContractRevert) -> int | None:

@@ -46,11 +46,13 @@ class StoreBusy(StoreUnavailable):
 
 
 class _Hold:
-    """This process's hold on one store's lock: how many users, and how to let go."""
+    """This process's hold on one store's lock: how many users, whether a thread is taking it
+    (waiting for another process to let go), and how to let go."""
 
     def __init__(self) -> None:
-        self.mutex = threading.Lock()
+        self.changed = threading.Condition()
         self.users = 0
+        self.taking = False
         self.release: Callable[[], None] | None = None
 
 
@@ -64,33 +66,55 @@ def publisher_lock(engine: Engine, *, wait: float | None = None) -> Iterator[boo
     (None: as long as it takes) for another process to let go.
 
     Yields whether this block took the lock (rather than joining a hold of this process):
-    another process may have published for the province since this one last held it.
+    another process may have published for the province since this one last held it. While
+    one thread of the process waits to take it, the others wait for that thread, each no
+    longer than its own ``wait``.
     """
     name = engine.url.render_as_string(hide_password=True)
+    started = time.monotonic()
+    deadline = None if wait is None else started + wait
     with _HOLDS_GUARD:
         hold = _HOLDS.setdefault(name, _Hold())
-    with hold.mutex:
-        taken = hold.users == 0
-        if taken:
-            hold.release = _take(engine, name, wait)
-        hold.users += 1
+    with hold.changed:
+        while hold.taking:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise StoreBusy(f"store {name}: another thread of this process is waiting for the publisher lock")
+            hold.changed.wait(left)
+        taking = hold.users == 0
+        if taking:
+            hold.taking = True
+        else:
+            hold.users += 1
+    if taking:
+        try:
+            release = _take(engine, name, started, wait)
+        except BaseException:
+            with hold.changed:
+                hold.taking = False
+                hold.changed.notify_all()
+            raise
+        with hold.changed:
+            hold.release, hold.users, hold.taking = release, 1, False
+            hold.changed.notify_all()
     try:
-        yield taken
+        yield taking
     finally:
-        with hold.mutex:
+        with hold.changed:
             hold.users -= 1
             if hold.users == 0 and hold.release is not None:
                 release, hold.release = hold.release, None
                 release()
 
 
-def _take(engine: Engine, name: str, wait: float | None) -> Callable[[], None]:
+def _take(engine: Engine, name: str, started: float, wait: float | None) -> Callable[[], None]:
+    """Take the lock from other processes, giving up ``wait`` seconds after ``started``."""
     if engine.dialect.name == "postgresql":
-        return _take_advisory(engine, name, wait)
+        return _take_advisory(engine, name, started, wait)
     database = engine.url.database
     if not database or database == ":memory:":
         return lambda: None  # a database no other process can open
-    return _take_file(Path(database + ".publisher"), name, wait)
+    return _take_file(Path(database + ".publisher"), name, started, wait)
 
 
 def _waiting(name: str, holder: str, started: float, wait: float | None, noticed: list[float]) -> None:
@@ -104,12 +128,12 @@ def _waiting(name: str, holder: str, started: float, wait: float | None, noticed
     time.sleep(POLL_S)
 
 
-def _take_file(path: Path, name: str, wait: float | None) -> Callable[[], None]:
+def _take_file(path: Path, name: str, started: float, wait: float | None) -> Callable[[], None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StoreUnavailable(f"store {name}: cannot open its publisher lock {path}: {exc.strerror}") from exc
-    started, noticed = time.monotonic(), list[float]()
+    noticed: list[float] = []
     try:
         while True:
             try:
@@ -140,12 +164,12 @@ _HOLDER = text(  # the session holding it: a bigint key's low 32 bits are the lo
 _UNLOCK = text(f"SELECT pg_advisory_unlock({_KEY})")  # noqa: S608
 
 
-def _take_advisory(engine: Engine, name: str, wait: float | None) -> Callable[[], None]:
+def _take_advisory(engine: Engine, name: str, started: float, wait: float | None) -> Callable[[], None]:
     try:
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     except DBAPIError as exc:
         raise store_error(exc, f"store {name}: take the publisher lock") from exc
-    started, noticed = time.monotonic(), list[float]()
+    noticed: list[float] = []
     try:
         while not conn.execute(_TRY).scalar_one():
             holder = conn.execute(_HOLDER).scalar()

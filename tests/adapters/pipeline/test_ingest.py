@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 from adapters.chain.verify import verify_package
-from adapters.core.canonical import canonical_bytes, chain_valid_until
+from adapters.core.canonical import canonical_bytes, chain_valid_until, record_id
 from adapters.core.model import EntryStatus, SourceEntry
 from adapters.core.provinces import Province
-from adapters.dialects import DIALECTS
+from adapters.dialects import DIALECTS, Parsed
 from adapters.pipeline.packages import load_packages
+from adapters.pipeline.plan import Planner, utc_now
 from adapters.samples import sample_path
 from adapters.synthetic import INVALID_CLASSES, Synthesizer, broken_row, generate, generate_deltas
 from tests.adapters.pipeline.support import (
@@ -183,19 +185,31 @@ def test_a_platform_without_an_endpoint_refuses_a_url_with_exit_2(net: Net) -> N
     assert "http://127.0.0.1:9/export" in run.stderr and "exports files only" in run.stderr, run.stderr
 
 
-def test_records_the_ledger_refuses_are_reported_and_exit_3(net: Net, tmp_path: Path) -> None:
-    # a second store of the province, empty: the same export again is new to it, but its entries
-    # are on the ledger already, which refuses each publication
-    export = tmp_path / "entries.xml"
-    generate(Province.ZJ, "entries", 6, export, seed=41)
+def _published(net: Net, export: Path, count: int, seed: int) -> set[str]:
+    """Generate and publish ``count`` Zhejiang entries through the province's store; their ids."""
+    generate(Province.ZJ, "entries", count, export, seed=seed)
     valid = set(read_valid(Province.ZJ, "entries", export))
     code, summary, run = net.ingest_cli(Province.ZJ, export)
-    assert code == 0 and summary is not None and summary["published"] == len(valid) == 6, run.output
+    assert code == 0 and summary is not None and summary["published"] == len(valid) == count, run.output
+    return valid
+
+
+def _into_second_store(net: Net, export: Path, quarantine: Path) -> Result:
+    """``yrdx adapter ingest`` of ``export`` into a second, empty store of Zhejiang: new records
+    to it, whatever the ledger holds already."""
+    argv = ["adapter", "ingest", "--province", "zj", str(export), "--json", "--quarantine", str(quarantine)]
+    return net.invoke([*argv, "--data-dir", str(net.dd.root), "--rpc", net.url, "--store", net.stores.dsn("zj-new")])
+
+
+def test_records_the_ledger_refuses_are_reported_and_exit_3(net: Net, tmp_path: Path) -> None:
+    # the same export again in a second store: its entries are on the ledger already, which
+    # refuses each publication
+    export = tmp_path / "entries.xml"
+    valid = _published(net, export, 6, seed=41)
     head = net.head()
 
     quarantine = tmp_path / "quarantine.jsonl"
-    argv = ["adapter", "ingest", "--province", "zj", str(export), "--json", "--quarantine", str(quarantine)]
-    other = net.invoke([*argv, "--data-dir", str(net.dd.root), "--rpc", net.url, "--store", net.stores.dsn("zj-new")])
+    other = _into_second_store(net, export, quarantine)
     assert other.exit_code == 3, other.output
     again = json.loads(other.stdout.strip().splitlines()[-1])
     refused = quarantine_lines(quarantine)  # the publications, and the status changes that followed them
@@ -208,6 +222,49 @@ def test_records_the_ledger_refuses_are_reported_and_exit_3(net: Net, tmp_path: 
         assert line["source"] == str(export) and "the ledger refused it" in line["reason"], line
     assert net.head() > head  # each was sent, and refused
     assert_published_once(net.chain(), valid, Province.ZJ)  # nothing twice
+
+
+def test_refusals_of_operations_written_before_the_run_are_reported_but_not_its_own(net: Net, tmp_path: Path) -> None:
+    old = tmp_path / "old.xml"
+    _published(net, old, 4, seed=43)
+    # the second store holds the same four, planned and written but not sent (a run that
+    # stopped): the next ingest there sends them, and the ledger refuses them
+    second = net.stores.open("zj-new")
+    planner = Planner(keyring=net.dd.keyring(), tag_key_version=1, now=utc_now)
+    parsed = [i for i in DIALECTS[Province.ZJ].read_entries(old) if isinstance(i, Parsed)]
+    ids = ["0x" + record_id(i.record.entry).hex() for i in parsed]
+    second.write(planner.plan_stored(second, "entries", parsed, ids).changes)
+
+    new = tmp_path / "new.xml"
+    generate(Province.ZJ, "entries", 5, new, seed=44)
+    quarantine = tmp_path / "quarantine.jsonl"
+    run = _into_second_store(net, new, quarantine)
+    assert run.exit_code == 0, run.output  # this export's records all went through
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert (summary["published"], summary["failed"]) == (5, 0)
+    refused = quarantine_lines(quarantine)
+    assert sorted(line["raw"] for line in refused if " publish " in line["location"]) == sorted(
+        i.record.entry.local_id for i in parsed
+    )
+    assert all(line["location"].endswith(", written before this run)") for line in refused), refused
+
+
+def test_refusals_are_reported_when_the_export_cannot_be_read_to_its_end(net: Net, tmp_path: Path) -> None:
+    export = tmp_path / "entries.xml"
+    _published(net, export, 300, seed=45)
+    data = export.read_bytes()
+    cut = -1
+    for _ in range(280):  # into the 280th record: the first chunk (250) is read whole
+        cut = data.index(b"<jl>", cut + 1)
+    truncated = tmp_path / "truncated.xml"
+    truncated.write_bytes(data[: cut + 30])
+    quarantine = tmp_path / "quarantine.jsonl"
+    run = _into_second_store(net, truncated, quarantine)
+    assert run.exit_code == 2 and "truncated" in run.stderr, run.output
+    refused = quarantine_lines(quarantine)
+    publications = [line for line in refused if " publish " in line["location"]]
+    assert len(publications) >= 250  # the first chunk was accepted, sent and refused
+    assert all(line["field"] == "ledger" and "written before" not in line["location"] for line in refused)
 
 
 # --- files that cannot be read ----------------------------------------------------------

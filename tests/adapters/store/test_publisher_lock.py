@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -77,6 +78,37 @@ def test_another_process_holding_the_lock_makes_this_one_wait_then_give_up(
         holder.stop()
     with store.publishing(wait=10):  # let go: free again
         pass
+
+
+def test_while_one_thread_waits_for_the_lock_the_others_wait_no_longer_than_they_said(
+    store: Store, stores: StoreFactory
+) -> None:
+    holder = Holder(stores.dsn("zj"))
+    waiting = threading.Event()
+    outcome: list[bool] = []
+
+    def patient() -> None:  # waits as long as it takes
+        waiting.set()
+        with store.publishing() as taken:
+            outcome.append(taken)
+
+    thread = threading.Thread(target=patient, daemon=True)
+    try:
+        thread.start()
+        waiting.wait(5)
+        time.sleep(0.3)  # it is waiting for the other process now
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match="another thread of this process is waiting"):
+            with store.publishing(wait=0):
+                pytest.fail("taken while another process held it")
+        assert time.monotonic() - started < 0.2  # at once, not behind the patient thread's wait
+        assert outcome == []
+    finally:
+        holder.stop()
+    thread.join(30)
+    assert outcome == [True]  # the patient thread took it once the other process let go
+    with store.publishing(wait=0) as taken:  # and let go again
+        assert taken
 
 
 def test_a_holder_killed_with_sigkill_leaves_the_lock_free(store: Store, stores: StoreFactory) -> None:
