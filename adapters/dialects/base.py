@@ -230,6 +230,7 @@ class Dialect(ABC):
     extension: str
     entry_codec: RowCodec
     evaluation_codec: RowCodec
+    pulls = False  # whether the platform has an export endpoint to pull from (``pull``)
 
     def read_entries(self, source: Source) -> Iterator[Parsed[SourceEntry] | Refusal]:
         """Stream the list entries of ``source`` (see the module docstring)."""
@@ -268,7 +269,10 @@ class Dialect(ABC):
     def pull(self, kind: ExportKind, url: str) -> Iterator[Any]:
         """The records of ``kind`` pulled from the platform's export endpoint at ``url`` (its
         base); a platform that exports files only has none."""
-        raise DialectError(url, f"the {self.province.value} platform exports files only: give the export's path")
+        raise DialectError(url, self.no_endpoint())
+
+    def no_endpoint(self) -> str:
+        return f"the {self.province.value} platform exports files only: give the export's path"
 
     def _read(self, kind: ExportKind, source: Source) -> Iterator[Any]:
         if is_url(source):

@@ -154,6 +154,7 @@ EVALUATION_COLUMNS = [
 class ShanghaiDialect(Dialect):
     province = Province.SH
     extension = ".jsonl"
+    pulls = True
     entry_codec = RowCodec("entries", ENTRY_COLUMNS)
     evaluation_codec = RowCodec("evaluations", EVALUATION_COLUMNS)
 
@@ -213,13 +214,13 @@ class ShanghaiDialect(Dialect):
             yield from self._pull(kind, client, url, PULL_PAGE, None)
 
     def pull_entries(
-        self, client: httpx.Client, base_url: str, *, limit: int = 1000, cursor: str | None = None
+        self, client: httpx.Client, base_url: str, *, limit: int = PULL_PAGE, cursor: str | None = None
     ) -> Iterator[Parsed[SourceEntry] | Refusal]:
         """Stream entries from the platform's export endpoint (see the module docstring)."""
         return self._pull("entries", client, base_url, limit, cursor)
 
     def pull_evaluations(
-        self, client: httpx.Client, base_url: str, *, limit: int = 1000, cursor: str | None = None
+        self, client: httpx.Client, base_url: str, *, limit: int = PULL_PAGE, cursor: str | None = None
     ) -> Iterator[Parsed[SourceEvaluation] | Refusal]:
         return self._pull("evaluations", client, base_url, limit, cursor)
 
@@ -257,7 +258,7 @@ class ShanghaiDialect(Dialect):
 def _fetch_page(client: httpx.Client, url: str, params: dict[str, str | int]) -> tuple[list[Any], str | None]:
     try:
         response = client.get(url, params=params)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise DialectError(url, f"request failed: {exc}") from None
     if response.status_code != 200:
         raise DialectError(url, f"HTTP {response.status_code} for cursor {params.get('cursor')!r}")

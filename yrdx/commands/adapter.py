@@ -12,6 +12,7 @@ import typer
 from adapters.chain.view import LedgerView
 from adapters.core.errors import AdapterError, DialectError
 from adapters.core.provinces import PROVINCES, Province
+from adapters.dialects import DIALECTS
 from adapters.dialects.base import is_url
 from adapters.pipeline.export import export
 from adapters.pipeline.ingest import Kind, QuarantineReport, ingest
@@ -106,6 +107,9 @@ def ingest_cmd(
     dd = DataDir(data_dir)
     if quarantine is not None and Path(source).exists() and quarantine.resolve() == Path(source).resolve():
         raise typer.BadParameter("--quarantine must not be the export being read")
+    if is_url(source) and not DIALECTS[p].pulls:
+        typer.echo(f"error: {DialectError(source, DIALECTS[p].no_endpoint())}", err=True)
+        raise typer.Exit(EXIT_UNREADABLE)
     report = QuarantineReport.to_path(quarantine)
     try:
         url = dd.rpc_url(rpc)

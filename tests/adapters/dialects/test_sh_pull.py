@@ -67,6 +67,13 @@ def test_reading_a_url_reports_the_endpoint_failing(platform: tuple[Platform, st
         list(SH.read_entries(base))
 
 
+@pytest.mark.parametrize("url", ["http://[::1/export", "http://127.0.0.1:9/export"])
+def test_a_url_that_cannot_be_reached_is_a_dialect_error(url: str) -> None:
+    with pytest.raises(DialectError, match="request failed") as raised:
+        list(SH.read_entries(url))
+    assert raised.value.source.startswith(url)
+
+
 @pytest.mark.parametrize("province", [Province.JS, Province.ZJ, Province.AH], ids=lambda p: p.value)
 def test_platforms_without_an_endpoint_refuse_a_url(province: Province) -> None:
     with pytest.raises(DialectError, match="exports files only") as raised:

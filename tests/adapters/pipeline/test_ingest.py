@@ -180,9 +180,11 @@ def test_shanghai_ingests_from_its_platforms_export_endpoint(
 
 
 def test_a_platform_without_an_endpoint_refuses_a_url_with_exit_2(net: Net) -> None:
+    head = net.head()
     code, summary, run = net.ingest_cli(Province.ZJ, "http://127.0.0.1:9/export")
     assert code == 2 and summary is None
     assert "http://127.0.0.1:9/export" in run.stderr and "exports files only" in run.stderr, run.stderr
+    assert net.head() == head and net.store(Province.ZJ).counts()["records"] == {}
 
 
 def _published(net: Net, export: Path, count: int, seed: int) -> set[str]:
