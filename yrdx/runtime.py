@@ -137,8 +137,7 @@ class Exchange:
                 results[p] = part.syncer.run_once()
                 try:
                     with part.publisher.turn(wait=0):
-                        part.publisher.pump()
-                        part.publisher.drain()
+                        part.publisher.drain()  # sends what is pending, then waits for it
                 except StoreBusy as exc:
                     if p not in self.publishing_elsewhere:
                         log.info("%s: not publishing this round: %s", p.value, exc)

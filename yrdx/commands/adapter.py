@@ -228,8 +228,7 @@ def sync_cmd(
         cleared = syncer.store.clear_refusals() if ask_refused else 0
         publisher.recover()
         stats = syncer.run_once()
-        publisher.pump()
-        published = publisher.drain()
+        published = publisher.drain()  # sends what is pending, then waits for it
     except (AdapterError, LedgerError, GatewayError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

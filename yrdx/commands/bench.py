@@ -153,9 +153,10 @@ def _adapter_line(engine: str, province: Province, figures: adapters.AdapterFigu
     )
     bound = figures.machine_bound(cores)
     if bound is not None:
+        raw_cpu = figures.raw_machine_cpu_us_per_entry
         line += (
             f"  machine CPU {figures.machine_cpu_us_per_entry:.0f} us/entry, raw ceiling's "
-            f"{figures.raw_machine_cpu_us_per_entry or 0:.0f} (at most {bound:,.0f} entries/s, "
-            f"{bound / raw:.0%} of raw, on {cores} cores)"
+            f"{'n/a (too short to tell)' if raw_cpu is None else f'{raw_cpu:.0f}'} "
+            f"(at most {bound:,.0f} entries/s, {bound / raw:.0%} of raw, on {cores} cores)"
         )
     return line

@@ -13,6 +13,7 @@ from adapters.core.errors import AdapterError
 from adapters.core.provinces import PROVINCES, Province
 from gateway.errors import GatewayError
 from gateway.server import GatewayFleet
+from gateway.settings import PORTS
 from node.engines import port_in_use
 from node.errors import LedgerError
 from yrdx.commands.gateway import client_dir, package_source, pki_dir, start_gateways
@@ -22,11 +23,10 @@ from yrdx.runtime import Exchange
 if TYPE_CHECKING:
     from node.embedded import EmbeddedLedger
 
-FIRST_GATEWAY_PORT = 8101  # Shanghai's; Jiangsu, Zhejiang and Anhui take the next three
 
-
-def gateway_ports(first: int) -> dict[Province, int]:
-    return {p: first + i for i, p in enumerate(PROVINCES)}
+def gateway_ports(shanghai: int) -> dict[Province, int]:
+    """The gateways' ports with Shanghai's at ``shanghai``, the others as far from it as in ``PORTS``."""
+    return {p: shanghai + port - PORTS[Province.SH] for p, port in PORTS.items()}
 
 
 def _status_counts(counts: dict[str, Any], origin: str, kind: str) -> int:
@@ -40,8 +40,14 @@ def run(
     ] = None,
     ledger_port: Annotated[int, typer.Option("--ledger-port", help="Port of the embedded ledger.")] = 8545,
     gateway_port: Annotated[
-        int, typer.Option("--gateway-port", help="Port of Shanghai's gateway; the other three take the next ports.")
-    ] = FIRST_GATEWAY_PORT,
+        int,
+        typer.Option(
+            "--gateway-port",
+            min=1024,
+            max=65532,
+            help="Port of Shanghai's gateway; the other three take the next ports.",
+        ),
+    ] = PORTS[Province.SH],
 ) -> None:
     """Start the exchange: the durable embedded ledger (or --rpc), the contracts deployed once,
     the four province adapters with their bundled sample exports, and the sync loops.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,10 @@ def test_the_text_output_has_a_line_per_engine_and_says_only_what_was_measured()
     assert [line.split()[:2] for line in lines] == [["embedded", "sh"], ["anvil", "sh"]]
     for line in lines:
         assert "entries/s file->chain" in line and "raw ceiling" in line and "pipeline CPU" in line
-    # 200 entries on anvil take less CPU time than the machine's counters can tell apart
-    assert "machine CPU" not in lines[1]
+        # the machine's figures only where its counters could tell them: never a made-up one
+        assert "raw ceiling's 0 " not in line
+        if "machine CPU" in line:
+            assert re.search(r"raw ceiling's (\d+|n/a \(too short to tell\)) \(at most [\d,]+ entries/s", line), line
 
 
 def test_busy_ticks_count_busy_time_only(tmp_path: Path) -> None:

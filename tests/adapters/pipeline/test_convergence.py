@@ -74,7 +74,6 @@ def test_four_provinces_publishing_and_syncing_at_once_converge_on_the_ledger(ne
         rounds = {}
         for p in PROVINCES:
             rounds[p] = syncers[p].run_once()
-            net.publisher(p).pump()
             net.publisher(p).drain()
             withdrawn[p] += rounds[p].withdrawn
         if net.head() == head and all(_quiet(s) for s in rounds.values()):
