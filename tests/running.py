@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from adapters.core.provinces import Province
 from node.engines import Anvil
 from yrdx.context import DataDir
 from yrdx.runtime import Exchange
@@ -28,3 +29,14 @@ def sample_exchange(root: Path, *, syncers: bool = True) -> Iterator[tuple[Excha
             yield exchange, anvil.url
         finally:
             exchange.stop()
+
+
+def owned_elsewhere(exchange: Exchange, province: Province) -> set[tuple[str, int, int]]:
+    """(record id, version, status) of every record the other provinces own, as anchored on the
+    ledger: what ``province``'s synced copies should be."""
+    return {
+        (rec.record_id, rec.anchored_version, rec.anchored_status)
+        for other, part in exchange.provinces.items()
+        if other is not province
+        for rec, _ in part.store.iter_records(origin="own")
+    }

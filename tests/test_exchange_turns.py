@@ -19,7 +19,7 @@ from adapters.pipeline.sync import synced_set
 from adapters.store import schema
 from adapters.synthetic import generate
 from tests.adapters.store.test_publisher_lock import Holder
-from tests.running import sample_exchange
+from tests.running import owned_elsewhere, sample_exchange
 from yrdx.runtime import Exchange
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
@@ -57,16 +57,6 @@ def _batches_by_state(ex: Exchange, province: Province) -> dict[str, int]:
         return {str(state): int(n) for state, n in rows}
 
 
-def _others(ex: Exchange, province: Province) -> set[tuple[str, int, int]]:
-    """(record id, version, status) of every record the other provinces own, as they hold it."""
-    return {
-        (rec.record_id, rec.version, rec.status)
-        for other, part in ex.provinces.items()
-        if other is not province
-        for rec, _ in part.store.iter_records(origin="own")
-    }
-
-
 def test_sync_goes_on_while_another_process_publishes_for_a_province(
     exchange: tuple[Exchange, str], tmp_path: Path
 ) -> None:
@@ -92,12 +82,12 @@ def test_sync_goes_on_while_another_process_publishes_for_a_province(
         _round_within(ex, 120)
 
         assert ex.publishing_elsewhere == {ZJ}
-        assert synced_set(zj.store) == _others(ex, ZJ)  # it followed the ledger all the same
+        assert synced_set(zj.store) == owned_elsewhere(ex, ZJ)  # it followed the ledger all the same
         assert zj.store.has_pending()  # its recognitions wait in its outbox
         assert _batches_by_state(ex, ZJ) == mined_before  # and nothing was sent
         for p in PROVINCES:
             if p is not ZJ:
-                assert synced_set(ex.provinces[p].store) == _others(ex, p), p
+                assert synced_set(ex.provinces[p].store) == owned_elsewhere(ex, p), p
         assert ingesting.is_alive() and ingests == []  # still waiting for its turn
     finally:
         holder.stop()

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from adapters.chain.view import LedgerView
-from adapters.core.provinces import PROVINCES, Province
+from adapters.core.provinces import PROVINCES
 from adapters.pipeline.sync import Syncer, synced_set
 from gateway.peers import HttpPackageSource
 from gateway.server import GatewayFleet
 from node.engines import free_port
-from tests.running import sample_exchange
+from tests.running import owned_elsewhere, sample_exchange
 from yrdx.commands.gateway import package_source, start_gateways
 from yrdx.context import DataDir
 from yrdx.runtime import Exchange
@@ -28,16 +28,6 @@ def unsynced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Exchang
     """A fresh exchange whose provinces ingested their samples but have synced nothing."""
     with sample_exchange(tmp_path_factory.mktemp("peer-sync"), syncers=False) as running:
         yield running
-
-
-def _expected(exchange: Exchange, province: Province) -> set[tuple[str, int, int]]:
-    """(record id, version, status) of every record the other provinces own, as anchored."""
-    return {
-        (rec.record_id, rec.anchored_version, rec.anchored_status)
-        for other, part in exchange.provinces.items()
-        if other is not province
-        for rec, _ in part.store.iter_records(origin="own")
-    }
 
 
 def test_four_gateways_serve_each_others_syncers(unsynced: tuple[Exchange, str], tmp_path: Path) -> None:
@@ -67,7 +57,7 @@ def test_four_gateways_serve_each_others_syncers(unsynced: tuple[Exchange, str],
                 assert stats.refused == 0
                 exchange.provinces[p].publisher.drain()
         for p, part in exchange.provinces.items():
-            expected = _expected(exchange, p)
+            expected = owned_elsewhere(exchange, p)
             assert len(expected) == 240
             assert synced_set(part.store) == expected, p
             assert part.store.missing_content() == [], p
