@@ -170,6 +170,8 @@ def _report_refused(
     store: Store, quarantine: QuarantineReport, source_name: str, refused: Sequence[Refused], written: _Written
 ) -> None:
     """One quarantine line per operation the ledger refused during the run, naming the record."""
+    if not refused:
+        return
     records = store.records(sorted({r.record_id for r in refused}))
     for r in refused:
         record = records.get(r.record_id)

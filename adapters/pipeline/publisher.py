@@ -183,8 +183,8 @@ class Publisher:
     ``pump`` sends whatever is pending (keeping up to ``depth`` transactions in flight and
     completing the oldest as needed); ``drain`` waits for everything sent. Each holds the
     store's publisher lock while it works (``turn``), so publishers in other processes take
-    turns; should two publish at once all the same, the store's claim keeps them from sending the same
-    operation twice.
+    turns; should two publish at once all the same, the store's claim keeps them from sending
+    the same operation twice.
     """
 
     def __init__(
@@ -403,21 +403,20 @@ class Publisher:
             log.info("batch %s was sent ahead of an earlier operation on its records: sending it again", batch.id)
             self._returned(batch.id, error=str(exc), failed_ops={})
             return
-        self._returned(batch.id, error=str(exc), failed_ops={culprit: reason})
-        op_id, op, record_id, _version, _target = next(o for o in ops if o[0] == culprit)
-        self.stats.refused.append(Refused(op_id, op, record_id, reason))
+        self._returned(batch.id, error=str(exc), failed_ops={culprit.op_id: reason})
+        self.stats.refused.append(culprit._replace(reason=reason))
 
 
-def _culprit(ops: list[tuple[int, str, str, int, int | None]], exc: ContractRevert) -> int | None:
-    """The outbox id of the operation the revert names."""
+def _culprit(ops: list[tuple[int, str, str, int, int | None]], exc: ContractRevert) -> Refused | None:
+    """The operation the revert names (its reason left to the caller)."""
     named = {
         v.hex() if isinstance(v, bytes) else str(v).lower().removeprefix("0x")
         for k, v in exc.args_by_name.items()
         if k in ("entryId", "resultId", "localId")
     }
-    for op_id, _op, rid, _version, _target in ops:
+    for op_id, op, rid, _version, _target in ops:
         if rid.removeprefix("0x") in named:
-            return op_id
+            return Refused(op_id, op, rid, "")
     return None
 
 
